@@ -1,0 +1,13 @@
+FROM python:3.12-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+RUN apt-get update && apt-get install -y --no-install-recommends gettext && rm -rf /var/lib/apt/lists/*
+COPY pyproject.toml ./
+COPY . .
+RUN pip install --no-cache-dir -e . \
+    && DEBUG=0 SECRET_KEY=collectstatic-build-only ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.db \
+       python manage.py collectstatic --noinput
+RUN useradd --create-home app && chown -R app /app
+USER app
+EXPOSE 8000
+CMD ["gunicorn", "alphalink.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
