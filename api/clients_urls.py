@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+"""``/api/v1/clients`` and ``/api/v1/clients/<id>`` (mounted under ``v1/`` by ``api/urls.py``)."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from .clients_views import ClientViewSet
+
+router = SimpleRouter(trailing_slash=False)
+router.register("clients", ClientViewSet, basename="api-client")
+
+urlpatterns = router.urls

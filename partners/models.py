@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from .validators import validate_siret
+from .validators import format_phone, validate_siret
 
 
 class User(AbstractUser):
@@ -115,6 +115,14 @@ class ClientAccount(models.Model):
     @property
     def contact_name(self) -> str:
         return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    @property
+    def mobile_display(self) -> str:
+        return format_phone(self.mobile)
+
+    @property
+    def landline_display(self) -> str:
+        return format_phone(self.landline)
 
 
 class Site(models.Model):

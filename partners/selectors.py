@@ -49,3 +49,10 @@ def site_list(partner: Partner, *, client: ClientAccount | None = None) -> Query
     if client is not None:
         qs = qs.filter(client=client)
     return qs
+
+
+def staff_api_token_get(user: User):
+    """The API token of a staff user, or None if they have not generated one yet."""
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.filter(user=user).first()

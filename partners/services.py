@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from core.errors import RuleViolation
 
 from .models import ClientAccount, Partner, PartnerMembership, Site, User
-from .validators import normalize_siret, validate_siret
+from .validators import normalize_phone, normalize_siret, validate_siret
 
 CLIENT_FIELDS = (
     "account_type",
@@ -85,6 +85,8 @@ def _clean_client_data(data: dict) -> dict:
     }
     if "siret" in cleaned:
         cleaned["siret"] = normalize_siret(cleaned["siret"])
+    if "country" in cleaned:
+        cleaned["country"] = (cleaned["country"] or "").upper()
     return cleaned
 
 
@@ -102,6 +104,23 @@ def _validate_client(client: ClientAccount) -> None:
         validate_siret(client.siret)
     except ValidationError as exc:
         raise RuleViolation(exc.messages[0], field="siret", rule="R-BO-1") from None
+    if not (len(client.country) == 2 and client.country.isascii() and client.country.isalpha()):
+        raise RuleViolation(
+            _("Le pays doit être un code ISO à deux lettres (exemple : FR)."), field="country", rule="R-BO-1"
+        )
+    if (
+        client.country == "FR"
+        and client.postal_code
+        and not (len(client.postal_code) == 5 and client.postal_code.isdigit())
+    ):
+        raise RuleViolation(
+            _("Un code postal français comporte 5 chiffres."), field="postal_code", rule="R-BO-1"
+        )
+    for field, kind in (("mobile", "mobile"), ("landline", "landline")):
+        try:
+            setattr(client, field, normalize_phone(getattr(client, field), kind=kind, region=client.country))
+        except ValidationError as exc:
+            raise RuleViolation(exc.messages[0], field=field, rule="R-BO-1") from None
     try:
         client.full_clean(exclude=["partner"], validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
@@ -151,3 +170,12 @@ def site_create(
         postal_code=postal_code,
         city=city,
     )
+
+
+@transaction.atomic
+def staff_api_token_rotate(*, user: User):
+    """Give a partner staff user a new API token (the old one stops working at once)."""
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)

@@ -1,0 +1,381 @@
+"""Tenancy proof: partner A gets 404 — never data — for partner B's objects, on EVERY page and endpoint.
+
+The test walks every URL pattern of ``alphalink.urls``. Each pattern with a path parameter must either
+
+* have an entry in ``CROSS_TENANT_CASES`` (URL name → how to build partner B's object and the URL kwargs), or
+* be listed in ``NOT_TENANT_SCOPED`` with the reason its parameter selects no partner-owned data (shared
+  catalog…), or in ``PUBLIC`` (admin, login, API schema…) with the reason it is open.
+
+A new pattern with no entry fails ``test_every_url_with_parameters_has_a_cross_tenant_case``: add your case
+here when you add a page or an endpoint (contracts, stock, orders…). Builders put ``label`` in a visible field
+of the object (name, reference…): the tests check that B's label never appears in A's responses.
+
+Fail-closed checks ride on the same walk: on every pattern not in ``PUBLIC``, anonymous callers and users
+with no partner membership get nothing (login redirect / 401 / 403).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from partners.models import ClientAccount, Partner
+from tests.factories.partners import (
+    ClientAccountFactory,
+    MembershipFactory,
+    PartnerFactory,
+    SiteFactory,
+    UserFactory,
+    make_siret,
+)
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "Confidentiel-B-9Z"  # partner B's visible label: must never reach partner A
+OWN = "Propre-A"
+
+# --------------------------------------------------------------------------------------------------------
+# The tables. Keys are URL names with their namespace ("backoffice:client_detail", "api-client-detail").
+# --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """How to probe one parametrised URL.
+
+    ``build(partner, label)`` creates that partner's object(s), puts ``label`` in a visible field and returns
+    the URL kwargs. ``methods`` are all sent by partner A to partner B's object and must all answer 404;
+    ``data`` is the body of write methods (valid for A's own object, so only tenancy can refuse it);
+    ``unchanged(kwargs)`` asserts B's object was not modified. A GET on A's own object must answer
+    ``own_status`` (proves the 404 comes from tenancy, not from a broken URL)."""
+
+    build: Callable[[Partner, str], dict]
+    methods: tuple[str, ...] = ("get",)
+    data: dict | Callable[[dict], dict] = field(default_factory=dict)
+    unchanged: Callable[[dict], None] | None = None
+    own_status: int = 200
+
+
+def _client(partner: Partner, label: str) -> dict:
+    client = ClientAccountFactory(partner=partner, company_name=f"{label} SARL", city=label)
+    SiteFactory(client=client, name=f"Site {label}")
+    return {"client_id": client.pk}
+
+
+def _client_pk(partner: Partner, label: str) -> dict:
+    return {"pk": _client(partner, label)["client_id"]}
+
+
+def _client_kept(kwargs: dict) -> None:
+    pk = kwargs.get("client_id") or kwargs["pk"]
+    client = ClientAccount.objects.get(pk=pk)
+    assert client.company_name == f"{SECRET} SARL", "partner A modified partner B's client"
+
+
+def _client_form(kwargs: dict) -> dict:
+    return {
+        "account_type": "pro_vat",
+        "company_name": "Piraté",
+        "siret": make_siret(987654),
+        "email": "pirate@example.fr",
+        "country": "FR",
+    }
+
+
+CROSS_TENANT_CASES: dict[str, Case] = {
+    # R-BO-1 client pages and endpoints
+    "backoffice:client_detail": Case(build=_client),
+    "backoffice:client_edit": Case(
+        build=_client, methods=("get", "post"), data=_client_form, unchanged=_client_kept
+    ),
+    "api-client-detail": Case(
+        build=_client_pk,
+        methods=("get", "put", "patch"),
+        data=_client_form,
+        unchanged=_client_kept,
+    ),
+}
+
+# Parametrised patterns whose parameter selects no partner-owned object, and why. They are left out of
+# the 404 check only: they still must refuse anonymous callers and users with no partner.
+NOT_TENANT_SCOPED: dict[str, str] = {
+    "backoffice:catalog_offer": "Catalog offers are shared platform data, the same for every partner.",
+    "api-catalog-offer-detail": "Catalog offers are shared platform data, the same for every partner.",
+}
+
+MEDIA_ROUTE = "^media/(?P<path>.*)$"
+DEBUG_ONLY = {MEDIA_ROUTE, "devmail:"}  # alphalink/urls.py adds these only when DEBUG
+
+# Open doors: reachable without a partner membership, and why. A key ending with ":" covers a namespace.
+PUBLIC: dict[str, str] = {
+    "admin:": "Django admin: platform staff only (is_staff), outside partner tenancy.",
+    "login": "Login page: public by nature.",
+    "logout": "Logout: ends the caller's own session.",
+    "api-schema": "OpenAPI schema: describes endpoints, holds no data.",
+    "api-docs": "Interactive API docs: static page.",
+    "api-token": "Token exchange: the caller proves their own identity (login + password).",
+    "devmail:": "Local mail sink of `make run` (notifications/dev_views.py): URLs exist only when DEBUG "
+    "and the views answer 404 when DEBUG is off.",
+    MEDIA_ROUTE: "Uploaded files (partner logos, public on the self-care login page), served by Django "
+    "only when DEBUG; production serves MEDIA_ROOT from the web server.",
+}
+
+# --------------------------------------------------------------------------------------------------------
+# Walking the URLconf
+# --------------------------------------------------------------------------------------------------------
+
+IGNORED_PARAMS = {"format"}  # DRF format suffixes (.json) do not select an object
+
+
+@dataclass(frozen=True)
+class Route:
+    key: str  # namespaced URL name, or the raw route when the pattern has no name
+    route: str
+    params: tuple[str, ...]
+    named: bool
+
+    @property
+    def is_api(self) -> bool:
+        return self.route.startswith("api/")
+
+
+def _params(pattern) -> tuple[str, ...]:
+    converters = getattr(pattern, "converters", None)
+    if converters:
+        names = list(converters)
+    else:
+        regex = pattern.regex
+        names = list(regex.groupindex)
+        names += ["<positional>"] * (regex.groups - len(regex.groupindex))
+    return tuple(n for n in names if n not in IGNORED_PARAMS)
+
+
+def _walk(patterns, prefix: str = "", namespace: str = "", params: tuple = ()):
+    for p in patterns:
+        route = prefix + str(p.pattern)
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from _walk(p.url_patterns, route, ns, params + _params(p.pattern))
+        elif isinstance(p, URLPattern):
+            key = f"{namespace}{p.name or route}"
+            yield Route(key=key, route=route, params=params + _params(p.pattern), named=bool(p.name))
+
+
+def all_routes() -> list[Route]:
+    seen: dict[str, Route] = {}
+    for route in _walk(get_resolver("alphalink.urls").url_patterns):
+        seen.setdefault(route.key, route)
+    return list(seen.values())
+
+
+def _listed(key: str, table: dict) -> bool:
+    return key in table or any(key.startswith(k) for k in table if k.endswith(":"))
+
+
+ROUTES = all_routes()
+ROUTE_KEYS = {r.key for r in ROUTES}
+# Parametrised patterns that must have a cross-tenant case.
+PARAM_ROUTES = [
+    r for r in ROUTES if r.params and not _listed(r.key, NOT_TENANT_SCOPED) and not _listed(r.key, PUBLIC)
+]
+PLAIN_ROUTES = [r for r in ROUTES if not r.params]
+# Every pattern that must refuse anonymous callers and users with no partner.
+GUARDED_ROUTES = [r for r in ROUTES if not _listed(r.key, PUBLIC)]
+
+# --------------------------------------------------------------------------------------------------------
+# Fixtures
+# --------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def partner_a():
+    return PartnerFactory(name="Partenaire A")
+
+
+@pytest.fixture
+def partner_b():
+    return PartnerFactory(name="Partenaire B")
+
+
+def _logged_in(user) -> APIClient:
+    """One client for both doors: a session for the back-office, a token for the API."""
+    api = APIClient()
+    api.force_login(user)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return api
+
+
+@pytest.fixture
+def as_a(partner_a):
+    return _logged_in(MembershipFactory(partner=partner_a).user)
+
+
+def _send(api: APIClient, route: Route, method: str, url: str, data: dict | None = None):
+    if method == "get":
+        return api.get(url)
+    if route.is_api:
+        return getattr(api, method)(url, data or {}, format="json")
+    return getattr(api, method)(url, data or {})
+
+
+def _body(response) -> str:
+    return response.content.decode(errors="replace")
+
+
+# --------------------------------------------------------------------------------------------------------
+# The table is complete and honest
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_every_url_with_parameters_has_a_cross_tenant_case():
+    missing = [r for r in PARAM_ROUTES if r.key not in CROSS_TENANT_CASES]
+    assert not missing, (
+        "These URL patterns take a path parameter but have no cross-tenant case:\n"
+        + "\n".join(f"  - {r.key!r}  (/{r.route})" for r in missing)
+        + "\nAdd an entry to CROSS_TENANT_CASES in tests/test_cross_tenant.py (a builder creating the "
+        "partner's object and returning the URL kwargs), or, if the pattern holds no partner-owned data "
+        "(shared catalog…), add it to NOT_TENANT_SCOPED with the reason. Unnamed patterns need a name."
+    )
+
+
+def test_tables_name_existing_patterns_only():
+    keys = {r.key for r in ROUTES}
+    stale = [k for k in CROSS_TENANT_CASES if k not in keys]
+    stale += [
+        k
+        for k in [*NOT_TENANT_SCOPED, *PUBLIC]
+        if k not in DEBUG_ONLY and not (k in keys or any(x.startswith(k) for x in keys))
+    ]
+    assert not stale, f"Remove or rename these entries, no URL pattern has that name: {stale}"
+
+
+def test_the_walk_sees_the_client_pages():
+    keys = {r.key for r in ROUTES}
+    assert {
+        "backoffice:client_list",
+        "backoffice:client_detail",
+        "api-client-list",
+        "api-client-detail",
+    } <= keys
+    assert next(r for r in ROUTES if r.key == "api-client-detail").params == ("pk",)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Partner A never reaches partner B's objects
+# --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", sorted(k for k in CROSS_TENANT_CASES if k in ROUTE_KEYS))
+def test_partner_a_gets_404_for_partner_b_object(key, as_a, partner_a, partner_b):
+    case = CROSS_TENANT_CASES[key]
+    route = next(r for r in ROUTES if r.key == key)
+    own_kwargs = case.build(partner_a, OWN)
+    foreign_kwargs = case.build(partner_b, SECRET)
+
+    if "get" in case.methods:
+        own = as_a.get(reverse(key, kwargs=own_kwargs))
+        assert own.status_code == case.own_status, f"{key}: A's own object answers {own.status_code}"
+
+    url = reverse(key, kwargs=foreign_kwargs)
+    for method in case.methods:
+        data = case.data(foreign_kwargs) if callable(case.data) else case.data
+        response = _send(as_a, route, method, url, data)
+        assert response.status_code == 404, f"{method.upper()} {url} → {response.status_code}, expected 404"
+        assert SECRET not in _body(response), f"{method.upper()} {url} leaked partner B's data"
+    if case.unchanged:
+        case.unchanged(foreign_kwargs)
+
+
+def test_pages_without_parameters_never_show_partner_b_data(as_a, partner_a, partner_b):
+    """Every list, dashboard and endpoint with no parameter, seen by A while B owns objects of every kind."""
+    for case in CROSS_TENANT_CASES.values():
+        case.build(partner_b, SECRET)
+        case.build(partner_a, OWN)
+    checked = []
+    for route in PLAIN_ROUTES:
+        if _listed(route.key, PUBLIC) or not route.named:
+            continue
+        response = as_a.get(reverse(route.key))
+        assert response.status_code < 500, f"GET /{route.route} → {response.status_code}"
+        assert SECRET not in _body(response), f"GET /{route.route} shows partner B's data to partner A"
+        checked.append(route.key)
+    assert {"backoffice:client_list", "api-client-list", "backoffice:home"} <= set(checked)
+
+
+def test_client_list_page_and_api_list_only_hold_own_rows(as_a, partner_a, partner_b):
+    mine = ClientAccountFactory(partner=partner_a, company_name="Client de A")
+    theirs = ClientAccountFactory(partner=partner_b, company_name=f"{SECRET} SA", siret=mine.siret)
+
+    page = as_a.get(reverse("backoffice:client_list"))
+    assert [c.pk for c in page.context["clients"]] == [mine.pk]
+    for query in (SECRET, theirs.siret, theirs.email):  # searching does not reach B's rows either
+        found = as_a.get(reverse("backoffice:client_list"), {"q": query})
+        assert theirs.pk not in [c.pk for c in found.context["clients"]]
+        assert f"{SECRET} SA" not in _body(found)  # the query itself is echoed in the search box
+
+    api_list = as_a.get("/api/v1/clients").json()
+    assert [c["id"] for c in api_list["results"]] == [mine.pk]
+    assert as_a.get("/api/v1/clients", {"search": SECRET}).json()["count"] == 0
+
+
+def test_creating_through_a_lands_in_partner_a(as_a, partner_a, partner_b):
+    response = as_a.post(
+        "/api/v1/clients",
+        {"company_name": "Nouveau", "siret": make_siret(5), "email": "n@x.fr"},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert ClientAccount.objects.get(pk=response.json()["id"]).partner == partner_a
+    assert not ClientAccount.objects.filter(partner=partner_b).exists()
+
+
+# --------------------------------------------------------------------------------------------------------
+# Fail-closed: no partner membership → 403; anonymous → refused
+# --------------------------------------------------------------------------------------------------------
+
+
+def _url_for(route: Route, partner: Partner) -> str:
+    """B's real object for tenant-scoped patterns; a placeholder for the others (the guard runs first)."""
+    if not route.params:
+        return reverse(route.key)
+    if route.key in CROSS_TENANT_CASES:
+        return reverse(route.key, kwargs=CROSS_TENANT_CASES[route.key].build(partner, SECRET))
+    for placeholder in ("999999", "x"):
+        try:
+            return reverse(route.key, kwargs=dict.fromkeys(route.params, placeholder))
+        except NoReverseMatch:
+            continue
+    raise AssertionError(f"cannot build a URL for {route.key}")
+
+
+@pytest.mark.parametrize("route", [r for r in GUARDED_ROUTES if r.named], ids=lambda r: r.key)
+def test_user_without_partner_gets_403(route, partner_b):
+    lonely = _logged_in(UserFactory())  # authenticated, but member of no partner
+    response = lonely.get(_url_for(route, partner_b))
+    assert response.status_code == 403, f"GET /{route.route} → {response.status_code}, expected 403"
+    assert SECRET not in _body(response)
+
+
+@pytest.mark.parametrize("route", [r for r in GUARDED_ROUTES if r.named], ids=lambda r: r.key)
+def test_anonymous_gets_nothing(route, partner_b):
+    url = _url_for(route, partner_b)
+    response = APIClient().get(url)
+    if route.is_api:
+        assert response.status_code in (401, 403), f"GET {url} → {response.status_code}"
+    else:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    assert SECRET not in _body(response)
+
+
+def test_anonymous_api_write_is_refused():
+    response = APIClient().post(
+        "/api/v1/clients", {"company_name": "X", "siret": make_siret(3), "email": "x@x.fr"}, format="json"
+    )
+    assert response.status_code == 401
+    assert not ClientAccount.objects.exists()
