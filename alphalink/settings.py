@@ -162,12 +162,30 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE: dict = {}
+# notifications: send the due outbox rows (emails, SMS) even when a wake-up message was lost (STYLE 11).
+CELERY_BEAT_SCHEDULE["notifications.outbox_flush"] = {
+    "task": "notifications.outbox_flush",
+    "schedule": 30.0,
+    "options": {"expires": 25},
+}
 
 # Email: console by default; SMTP when EMAIL_URL is set (smtp://host:port).
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="AlphaLink <noreply@alphalink.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
+# Notifications outbox (notifications/services.py): retries with exponential backoff, then "failed".
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
+OUTBOX_SENDING_LEASE_SECONDS = env.int("OUTBOX_SENDING_LEASE_SECONDS", default=600)
+# SMS gateway adapter (notifications/sms.py); SMS_SIMULATOR_DOWN=1 makes the simulator refuse every SMS.
+SMS_GATEWAY = env.str("SMS_GATEWAY", default="notifications.sms.SimulatedSmsGateway")
+SMS_SIMULATOR_DOWN = env.bool("SMS_SIMULATOR_DOWN", default=False)
+# Where the `make run` mail sink (python -m notifications.devmail) stores mail, read by /dev/boite-mail/.
+DEV_MAILDIR = env.path("DEV_MAILDIR", default=BASE_DIR / "run" / "mail")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -21,3 +21,5 @@ urlpatterns = [
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # The local mailbox of `make run`: mails, simulated SMS and outbox (notifications/dev_views.py).
+    urlpatterns += [path("dev/boite-mail/", include("notifications.dev_urls"))]

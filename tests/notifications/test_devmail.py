@@ -1,0 +1,132 @@
+"""The `make run` mail sink (real SMTP on loopback) and the DEBUG-only mailbox page."""
+
+import mailbox
+import socket
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from notifications.devmail import serve
+from notifications.models import OutboxMessage
+from notifications.services import esim_delivery_enqueue, outbox_flush
+from tests.notifications.conftest import ACTIVATION, CONFIRMATION, esim_kwargs
+
+pytestmark = pytest.mark.django_db
+
+T0 = timezone.datetime(2025, 3, 10, 10, 0, tzinfo=timezone.get_fixed_timezone(60))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_settings(settings):
+    port = _free_port()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    return port
+
+
+def test_sink_down_then_up_the_esim_mail_is_kept_then_delivered_over_real_smtp(
+    partner, smtp_settings, tmp_path
+):
+    maildir = tmp_path / "mail"
+    with time_machine.travel(T0, tick=False):
+        delivery = esim_delivery_enqueue(**esim_kwargs(partner))
+        outbox_flush()  # nothing listens on the port: SMTP is down
+    email = OutboxMessage.objects.get(pk=delivery.email.pk)
+    assert email.state == OutboxMessage.State.PENDING and email.attempts == 1
+    assert "Connection" in email.last_error or "Errno" in email.last_error
+
+    controller = serve(host="127.0.0.1", port=smtp_settings, directory=maildir)
+    try:
+        with time_machine.travel(T0 + timedelta(minutes=1), tick=False):
+            assert outbox_flush().sent == 1
+    finally:
+        controller.stop()
+
+    email.refresh_from_db()
+    assert email.state == OutboxMessage.State.SENT
+    box = mailbox.Maildir(str(maildir), create=False)
+    (message,) = [box[k] for k in box.keys()]
+    assert message["X-Envelope-To"] == "anne-charlotte.brout@example.fr"
+    assert message["Subject"] == "Activez votre eSIM"
+    raw = message.as_bytes()
+    assert CONFIRMATION.encode() not in raw  # R-ORD-3 / ID-LPA
+
+
+def _store_esim_mail(partner, settings, tmp_path):
+    settings.DEV_MAILDIR = tmp_path / "mail"
+    controller = serve(host="127.0.0.1", port=settings.EMAIL_PORT, directory=settings.DEV_MAILDIR)
+    try:
+        esim_delivery_enqueue(**esim_kwargs(partner))
+        outbox_flush()
+    finally:
+        controller.stop()
+    box = mailbox.Maildir(str(settings.DEV_MAILDIR), create=False)
+    return next(iter(box.keys()))
+
+
+@pytest.mark.urls("tests.notifications.urls_dev")
+def test_dev_mailbox_lists_the_mail_and_the_sms_and_shows_the_esim_mail(
+    client, partner, settings, smtp_settings, tmp_path
+):
+    key = _store_esim_mail(partner, settings, tmp_path)
+    settings.DEBUG = True
+
+    index = client.get("/dev/boite-mail/")
+
+    assert index.status_code == 200
+    page = index.content.decode()
+    assert "Activez votre eSIM" in page and "anne-charlotte.brout@example.fr" in page
+    assert "+33787561725" in page and CONFIRMATION in page  # the simulated SMS is listed
+    assert f"/dev/boite-mail/{key}/" in page
+
+    detail = client.get(f"/dev/boite-mail/{key}/")
+
+    assert detail.status_code == 200
+    html = detail.content.decode()
+    assert "<iframe sandbox" in html and "srcdoc=" in html
+    assert "data:image/png;base64," in html  # the QR code, inline
+    assert "cid:esim-qr" not in html.split("srcdoc=")[1].split("></iframe>")[0]  # cid rewritten to data:
+    assert ACTIVATION in html
+    assert "<script" not in html.split("srcdoc=")[1].split("></iframe>")[0]  # srcdoc is escaped
+
+
+@pytest.mark.urls("tests.notifications.urls_dev")
+def test_dev_mailbox_unknown_message_is_404(client, settings, tmp_path):
+    settings.DEBUG = True
+    settings.DEV_MAILDIR = tmp_path / "mail"
+    mailbox.Maildir(str(settings.DEV_MAILDIR), create=True)
+    assert client.get("/dev/boite-mail/1700000000.M1P1Q1.nope/").status_code == 404
+    assert client.get("/dev/boite-mail/").status_code == 200
+
+
+@pytest.mark.urls("tests.notifications.urls_dev")
+def test_dev_mailbox_without_a_maildir_says_how_to_start_the_sink(client, settings, tmp_path):
+    settings.DEBUG = True
+    settings.DEV_MAILDIR = tmp_path / "absent"
+    response = client.get("/dev/boite-mail/")
+    assert response.status_code == 200
+    assert "python -m notifications.devmail" in response.content.decode()
+
+
+@pytest.mark.urls("tests.notifications.urls_dev")
+def test_dev_mailbox_is_404_when_debug_is_off(client, settings, tmp_path):
+    settings.DEBUG = False
+    settings.DEV_MAILDIR = tmp_path
+    assert client.get("/dev/boite-mail/").status_code == 404
+
+
+def test_dev_mailbox_is_not_mounted_in_the_site_urls_when_debug_is_off(client):
+    # tests run with DEBUG off, as production: alphalink/urls.py did not mount the page
+    assert client.get("/dev/boite-mail/").status_code == 404
