@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+"""Catalog browser, mounted under ``/catalogue/`` by ``backoffice/urls.py``."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import catalog_views as views
+
+urlpatterns = [
+    path("", views.catalog_index_view, name="catalog_index"),
+    path("offres/<str:code>/", views.catalog_offer_view, name="catalog_offer"),
+]
