@@ -87,7 +87,55 @@ def _client_form(kwargs: dict) -> dict:
     }
 
 
+# R-ORD / R-CON order and contract pages and endpoints (contracts area)
+def _contract(partner: Partner, label: str):
+    from tests.factories.contracts import ContractFactory
+
+    client = ClientAccountFactory(partner=partner, company_name=f"{label} SARL")
+    return ContractFactory(order__client=client, user_name=label, contact_email=f"{label.lower()}@example.fr")
+
+
+def _contract_kwargs(partner: Partner, label: str) -> dict:
+    return {"contract_id": _contract(partner, label).pk}
+
+
+def _contract_tab_kwargs(partner: Partner, label: str) -> dict:
+    return {"contract_id": _contract(partner, label).pk, "tab": "historique"}
+
+
+def _order_kwargs(partner: Partner, label: str) -> dict:
+    return {"order_id": _contract(partner, label).order_id}
+
+
+def _contract_pk(partner: Partner, label: str) -> dict:
+    return {"pk": _contract(partner, label).pk}
+
+
+def _order_pk(partner: Partner, label: str) -> dict:
+    return {"pk": _contract(partner, label).order_id}
+
+
+def _no_order_placed(kwargs: dict) -> None:
+    from contracts.models import Order
+
+    assert not Order.objects.filter(client_id=kwargs["client_id"]).exists(), (
+        "partner A ordered for B's client"
+    )
+
+
 CROSS_TENANT_CASES: dict[str, Case] = {
+    # orders and contracts (R-ORD-1..3, R-ORD-6)
+    "backoffice:order_detail": Case(build=_order_kwargs),
+    "backoffice:order_create_for_client": Case(
+        build=_client,
+        methods=("get", "post"),
+        data={"offer": "OR-ILL-10G-B", "quantity": "1"},
+        unchanged=_no_order_placed,
+    ),
+    "backoffice:contract_detail": Case(build=_contract_kwargs),
+    "backoffice:contract_tab": Case(build=_contract_tab_kwargs),
+    "api-order-detail": Case(build=_order_pk),
+    "api-contract-detail": Case(build=_contract_pk),
     # R-BO-1 client pages and endpoints
     "backoffice:client_detail": Case(build=_client),
     "backoffice:client_edit": Case(

@@ -1,0 +1,198 @@
+"""Reads of the contract domain, always scoped to the partner who looks (STYLE 2, 16): another partner's order or
+contract is the same 404 as a missing one."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from catalog import rules as catalog_rules
+from catalog.selectors import offer_list
+from inventory.models import SimCard
+from inventory.rules import normalize_iccid
+from partners.models import ClientAccount, Partner
+
+from . import rules
+from .models import Contract, ContractEvent, ContractOption, OneOffFee, OperatorRequest, Order
+
+# --- orders ------------------------------------------------------------------------------------------------
+
+
+def order_list(
+    partner: Partner, *, client: ClientAccount | int | None = None, search: str = ""
+) -> QuerySet[Order]:
+    qs = (
+        Order.objects.filter(partner=partner)
+        .select_related("client", "offer", "created_by")
+        .annotate(line_count=Count("contracts"))
+    )
+    if client:
+        qs = qs.filter(client=client)
+    search = (search or "").strip()
+    if search:
+        qs = qs.filter(Q(number__icontains=search) | Q(client__company_name__icontains=search))
+    return qs.order_by("-created_at", "-id")
+
+
+def order_get_for_partner_or_404(partner: Partner, order_id) -> Order:
+    try:
+        return Order.objects.select_related("client", "offer", "created_by").get(partner=partner, pk=order_id)
+    except (Order.DoesNotExist, ValueError, TypeError):
+        raise Http404("commande") from None
+
+
+def order_contracts(partner: Partner, order: Order) -> QuerySet[Contract]:
+    return (
+        Contract.objects.filter(partner=partner, order=order)
+        .select_related("sim", "esim", "offer")
+        .order_by("number")
+    )
+
+
+# --- contracts ---------------------------------------------------------------------------------------------
+
+
+def contract_list(
+    partner: Partner,
+    *,
+    state: str = "",
+    client: ClientAccount | int | None = None,
+    offer: str = "",
+    number: str = "",
+    sim: str = "",
+    order: Order | int | None = None,
+    network: str = "",
+) -> QuerySet[Contract]:
+    """The partner's contracts, filtered. ``state`` is an internal state or ``user:<state>`` for the four
+    groups of R-CON-8 ("En cours" also covers failed and terminating lines); ``offer`` is an offer code;
+    ``number`` matches the line number (or the contract number); ``sim`` the start of the ICCID."""
+    qs = Contract.objects.filter(partner=partner).select_related("client", "offer", "sim", "esim", "order")
+    if state:
+        if state.startswith("user:"):
+            group = state.removeprefix("user:")
+            qs = qs.filter(state__in=[s for s, g in Contract.USER_STATE.items() if g == group])
+        else:
+            qs = qs.filter(state=state)
+    if client:
+        qs = qs.filter(client=client)
+    if offer:
+        qs = qs.filter(offer__code=offer)
+    if network:
+        qs = qs.filter(network=network)
+    if order:
+        qs = qs.filter(order=order)
+    number = (number or "").strip()
+    if number:
+        national = rules.msisdn_from_any(number)
+        qs = qs.filter(
+            Q(msisdn__startswith=national)
+            | Q(number__icontains=number)
+            | Q(ported_number__startswith=national)
+            | Q(user_name__icontains=number)
+        )
+    sim = normalize_iccid(sim)
+    if sim:
+        qs = qs.filter(Q(sim__iccid__startswith=sim) | Q(esim__iccid__startswith=sim))
+    return qs.order_by("-created_at", "-id")
+
+
+def contract_get_for_partner_or_404(partner: Partner, contract_id) -> Contract:
+    try:
+        return Contract.objects.select_related(
+            "client", "offer", "order", "sim", "esim", "phone_number", "site", "partner"
+        ).get(partner=partner, pk=contract_id)
+    except (Contract.DoesNotExist, ValueError, TypeError):
+        raise Http404("contrat") from None
+
+
+def contract_state_counts(partner: Partner, *, client: ClientAccount | None = None) -> dict[str, int]:
+    """R-CON-8 / R-SC-4 counters: lines per displayed state (En cours, Actif, Suspendu, Résilié)."""
+    qs = Contract.objects.filter(partner=partner)
+    if client is not None:
+        qs = qs.filter(client=client)
+    counts = dict.fromkeys(
+        (Contract.State.PENDING, Contract.State.ACTIVE, Contract.State.SUSPENDED, Contract.State.TERMINATED),
+        0,
+    )
+    for row in qs.values("state").annotate(n=Count("id")):
+        counts[Contract.USER_STATE[row["state"]]] += row["n"]
+    return counts
+
+
+def contract_options(partner: Partner, contract: Contract) -> QuerySet[ContractOption]:
+    return ContractOption.objects.filter(partner=partner, contract=contract).order_by("created_at", "id")
+
+
+def contract_fees(partner: Partner, contract: Contract) -> QuerySet[OneOffFee]:
+    return OneOffFee.objects.filter(partner=partner, contract=contract).order_by("created_at", "id")
+
+
+def contract_events(partner: Partner, contract: Contract) -> QuerySet[ContractEvent]:
+    return (
+        ContractEvent.objects.filter(partner=partner, contract=contract)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+    )
+
+
+def contract_operator_requests(partner: Partner, contract: Contract) -> QuerySet[OperatorRequest]:
+    return OperatorRequest.objects.filter(partner=partner, contract=contract).order_by("-created_at", "-id")
+
+
+def contract_option_codes(contract: Contract, *, live_only: bool = True) -> set[str]:
+    qs = ContractOption.objects.filter(contract=contract)
+    if live_only:
+        qs = qs.exclude(status=ContractOption.Status.TERMINATED)
+    return set(qs.values_list("code", flat=True))
+
+
+def contract_technical_settings(contract: Contract) -> list[rules.SettingsSection]:
+    """R-SET-1..4 for this line, from its network, options and dates."""
+    codes = contract_option_codes(contract)
+    delivered = timezone.localdate(contract.delivered_at) if contract.delivered_at else None
+    return rules.technical_settings(
+        network=contract.network,
+        msisdn=contract.msisdn,
+        has_fixed_ip=catalog_rules.FIXED_IP in codes,
+        has_partner_platform=catalog_rules.PARTNER_PLATFORM in codes,
+        partner_is_init_sys=contract.partner.is_init_sys,
+        is_esim=contract.is_esim,
+        sim_received_on=timezone.localdate(contract.sim.created_at) if contract.sim_id else None,
+        esim_activated_on=delivered if contract.is_esim else None,
+        line_activated_on=delivered,
+        today=timezone.localdate(),
+    )
+
+
+def contract_possible_actions(contract: Contract) -> list[rules.PossibleAction]:
+    """R-CON-9 for this line: the facts the pure rule needs, read from the catalog and the stock."""
+    targets = [
+        catalog_rules.offer_change(contract.offer, o)
+        for o in offer_list(network=contract.network).exclude(pk=contract.offer_id)
+    ]
+    has_sim_stock = (
+        SimCard.objects.filter(partner_id=contract.partner_id, network=contract.network)
+        .filter(
+            Q(state=SimCard.State.IN_STOCK) | Q(state=SimCard.State.ASSIGNED, client_id=contract.client_id)
+        )
+        .exists()
+    )
+    pending_change = OperatorRequest.objects.filter(
+        contract=contract, kind=OperatorRequest.Kind.CHANGE_OFFER, state__in=OperatorRequest.OPEN_STATES
+    ).exists()
+    return rules.possible_actions(
+        state=contract.state,
+        network=contract.network,
+        has_other_envelopes=any(t.allowed and t.kind in ("upgrade", "downgrade") for t in targets),
+        has_migration_target=any(t.allowed and t.kind == "migration" for t in targets),
+        is_counter_offer=contract.offer.range in catalog_rules.COMPTEUR_RANGES,
+        has_scheduled_change=pending_change,
+        has_sim_stock=has_sim_stock,
+    )
+
+
+def contracts_with_options(qs: QuerySet[Contract]) -> QuerySet[Contract]:
+    return qs.prefetch_related(
+        Prefetch("options", queryset=ContractOption.objects.order_by("created_at", "id"))
+    )
