@@ -103,6 +103,11 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services own their transactions (STYLE 23)
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # `make run`: web, worker and beat share the file — WAL, writes take the lock at BEGIN, wait for it.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "partners.User"
@@ -160,13 +165,52 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the DB connection around every task unless this is set: keep it for that many
+# tasks (then reconnect), instead of opening a PostgreSQL connection per task (bench/bench_provisioning.py).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=100)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# `make run` without Redis: kombu's filesystem transport (messages are files under run/celery/), so a real
+# `celery worker` and `celery beat` run with no external service. Dev only: no visibility timeout, the
+# provisioning and outbox sweeps recover anything lost.
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _CELERY_FS = Path(env.str("CELERY_FILESYSTEM_DIR", default=str(BASE_DIR / "run" / "celery")))
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_CELERY_FS / "queue"),
+        "data_folder_out": str(_CELERY_FS / "queue"),
+        "processed_folder": str(_CELERY_FS / "processed"),
+        "store_processed": False,
+    }
 CELERY_BEAT_SCHEDULE: dict = {}
 # notifications: send the due outbox rows (emails, SMS) even when a wake-up message was lost (STYLE 11).
 CELERY_BEAT_SCHEDULE["notifications.outbox_flush"] = {
     "task": "notifications.outbox_flush",
     "schedule": 30.0,
     "options": {"expires": 25},
+}
+# provisioning: plan, send, re-send and poll operator requests from the database (STYLE 11; provisioning/services.py).
+PROVISIONING_SWEEP_SECONDS = env.float("PROVISIONING_SWEEP_SECONDS", default=10.0)
+PROVISIONING_MAX_ATTEMPTS = env.int("PROVISIONING_MAX_ATTEMPTS", default=10)
+PROVISIONING_RETRY_BASE_SECONDS = env.float("PROVISIONING_RETRY_BASE_SECONDS", default=30.0)
+PROVISIONING_RETRY_MAX_SECONDS = env.float("PROVISIONING_RETRY_MAX_SECONDS", default=900.0)
+PROVISIONING_RESEND_AFTER_SECONDS = env.float("PROVISIONING_RESEND_AFTER_SECONDS", default=120.0)
+PROVISIONING_POLL_SECONDS = env.float("PROVISIONING_POLL_SECONDS", default=5.0)
+CELERY_BEAT_SCHEDULE["provisioning.dispatch_due_requests"] = {
+    "task": "provisioning.dispatch_due_requests",
+    "schedule": PROVISIONING_SWEEP_SECONDS,
+    "options": {"expires": max(1.0, PROVISIONING_SWEEP_SECONDS * 0.9)},
+}
+# contracts: scheduled offer changes due on the 1st of the month (R-CON-1/2; contracts/scheduling.py). The
+# operator request is already planned for that instant: this is the safety net, harmless to run often.
+CELERY_BEAT_SCHEDULE["contracts.apply_scheduled_changes"] = {
+    "task": "contracts.apply_scheduled_changes",
+    "schedule": 300.0,
+    "options": {"expires": 290},
+}
+# contracts: Orange options terminated "on the 1st of next month" end once that date has passed (R-OPT-3).
+CELERY_BEAT_SCHEDULE["contracts.end_due_options"] = {
+    "task": "contracts.end_due_options",
+    "schedule": 300.0,
+    "options": {"expires": 290},
 }
 
 # Email: console by default; SMTP when EMAIL_URL is set (smtp://host:port).

@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from . import contract_actions_views as actions
+from . import contract_esim_views
 from . import contracts_views as views
 
 urlpatterns = [
@@ -12,4 +14,30 @@ urlpatterns = [
     path("contrats/", views.contract_list_view, name="contract_list"),
     path("contrats/<int:contract_id>/", views.contract_detail_view, name="contract_detail"),
     path("contrats/<int:contract_id>/<slug:tab>/", views.contract_detail_view, name="contract_tab"),
+    # Contract actions (issue 4, R-CON-9, R-OPT-3/4/8): backoffice/contract_actions_views.py
+    path(
+        "contrats/<int:contract_id>/actions/<slug:action>/",
+        actions.contract_action_view,
+        name="contract_action",
+    ),
+    path(
+        "contrats/<int:contract_id>/options/ajouter/",
+        actions.contract_option_add_view,
+        name="contract_option_add",
+    ),
+    path(
+        "contrats/<int:contract_id>/options/itinerance/",
+        actions.contract_roaming_view,
+        name="contract_roaming",
+    ),
+    path(
+        "contrats/<int:contract_id>/options/<int:option_id>/resilier/",
+        actions.contract_option_terminate_view,
+        name="contract_option_terminate",
+    ),
+    path(
+        "contrats/<int:contract_id>/esim/renvoyer/",
+        contract_esim_views.contract_esim_resend_view,
+        name="contract_esim_resend",
+    ),
 ]

@@ -19,8 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from catalog.models import Offer
 from contracts import selectors
+from contracts.esim import contract_esim_resources
 from contracts.models import Contract
 from contracts.rules import msisdn_display
+from contracts.scheduling import contract_pending_change
 from contracts.services import order_place
 from core.errors import RuleViolation
 from partners.models import ClientAccount
@@ -189,6 +191,7 @@ def _tab_context(request: HttpRequest, contract: Contract, tab: str) -> dict:
     }
     if tab == "informations":
         context["operator_requests"] = selectors.contract_operator_requests(partner, contract)[:5]
+        context["pending_change"] = contract_pending_change(partner, contract)  # R-CON-1/2
     elif tab == "options":
         context["options"] = selectors.contract_options(partner, contract)
     elif tab == "frais":
@@ -199,6 +202,7 @@ def _tab_context(request: HttpRequest, contract: Contract, tab: str) -> dict:
         context["sections"] = selectors.contract_technical_settings(contract)
     elif tab == "ressources":
         context["activation_code"] = contract.esim.activation_code if contract.esim_id else ""
+        context.update(contract_esim_resources(partner, contract))  # R-ORD-4: codes, deliveries, resend
     elif tab == "actions":
         context["actions"] = selectors.contract_possible_actions(contract)
     elif tab == "historique":

@@ -474,3 +474,139 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner_id}:{self.key}"
+
+
+class ScheduledChange(models.Model):
+    """A change of offer planned for the 1st of next month, 00:00 Europe/Paris (R-CON-1 upgrade/downgrade,
+    R-CON-2 blocked ⇄ non-blocked migration), visible on the contract and cancellable until then.
+
+    ``operator_request`` is the durable intent sent to the operator (``change_offer`` with ``not_before =
+    effective_at``): the dispatcher sends it at the effective date, and ``contract.offer`` switches only when
+    the operator confirms it (``contracts.scheduling``). Between ``effective_at`` and that confirmation the
+    contract still shows its current offer, with this change "en cours chez l'opérateur"; billing reads the
+    contractual date, ``effective_at``, not ``applied_at``."""
+
+    class Kind(models.TextChoices):
+        UPGRADE = "upgrade", _("Upgrade")
+        DOWNGRADE = "downgrade", _("Downgrade")
+        MIGRATION = "migration", _("Migration d'offre")
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", _("Programmé")
+        APPLIED = "applied", _("Appliqué")
+        CANCELLED = "cancelled", _("Annulé")
+        FAILED = "failed", _("En échec")
+
+    TRANSITIONS: dict[str, set[str]] = {
+        State.SCHEDULED: {State.APPLIED, State.CANCELLED, State.FAILED},
+        # a failed operator request may be retried ("retry" action): the change waits again, or completes
+        State.FAILED: {State.SCHEDULED, State.APPLIED, State.CANCELLED},
+        State.APPLIED: set(),
+        State.CANCELLED: set(),
+    }
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="scheduled_changes")
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
+    from_offer = models.ForeignKey(
+        "catalog.Offer", on_delete=models.PROTECT, related_name="+", verbose_name=_("offre actuelle")
+    )
+    to_offer = models.ForeignKey(
+        "catalog.Offer", on_delete=models.PROTECT, related_name="+", verbose_name=_("nouvelle offre")
+    )
+    effective_at = models.DateTimeField(_("effectif le"))
+    state = models.CharField(_("état"), max_length=10, choices=State.choices, default=State.SCHEDULED)
+    rule = models.CharField(_("règle"), max_length=12, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("programmé le"))
+    applied_at = models.DateTimeField(_("appliqué le"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("annulé le"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_error = models.TextField(_("dernière erreur"), blank=True)
+    operator_request = models.ForeignKey(
+        OperatorRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("changement d'offre programmé")
+        verbose_name_plural = _("changements d'offre programmés")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["partner", "contract"], name="sched_change_partner_idx"),
+            models.Index(fields=["state", "effective_at"], name="sched_change_due_idx"),
+        ]
+        constraints = [
+            # At most one pending change per contract (R-CON-9: Upgrade/Downgrade and Migration are greyed).
+            models.UniqueConstraint(
+                fields=["contract"], condition=Q(state="scheduled"), name="sched_change_one_pending"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["scheduled", "applied", "cancelled", "failed"]),
+                name="sched_change_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["upgrade", "downgrade", "migration"]), name="sched_change_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_offer=models.F("to_offer")), name="sched_change_other_offer"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="applied") | Q(applied_at__isnull=False), name="sched_change_applied_at"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="cancelled") | Q(cancelled_at__isnull=False),
+                name="sched_change_cancelled_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.kind} → {self.to_offer_id} ({self.state})"
+
+    @property
+    def is_due(self) -> bool:
+        """The effective date has come: no longer cancellable, waiting for the operator's confirmation."""
+        from django.utils import timezone
+
+        return timezone.now() >= self.effective_at
+
+    @property
+    def cancellable(self) -> bool:
+        return self.state == self.State.SCHEDULED and not self.is_due
+
+
+class EsimActivation(models.Model):
+    """What the operator holds for one eSIM profile (R-ORD-3/4): the activation code and the 6-digit
+    confirmation code it checks when the handset downloads the profile. Written from the operator's answer to
+    the creation (or swap to eSIM), read to send and resend the details (``contracts.esim``) and shown on the
+    contract's Resources tab. One row per profile: a new eSIM is a new profile (R-OPT-2)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="esim_activations")
+    esim = models.OneToOneField(
+        "inventory.EsimProfile", on_delete=models.PROTECT, related_name="+", verbose_name=_("eSIM")
+    )
+    activation_code = models.CharField(_("code d'activation"), max_length=255)
+    confirmation_code = models.CharField(_("code de confirmation"), max_length=6)
+    operator_request = models.ForeignKey(
+        OperatorRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("confirmé par l'opérateur le"), null=True, blank=True)
+    created_at = models.DateTimeField(_("créé le"))
+
+    class Meta:
+        verbose_name = _("activation eSIM")
+        verbose_name_plural = _("activations eSIM")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["partner", "contract"], name="esim_activation_partner_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(confirmation_code__regex=r"^[0-9]{6}$"), name="esim_activation_code_6_digits"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.esim_id}"

@@ -409,6 +409,7 @@ ACTION_MIGRATE = "migrate"
 ACTION_SWAP_SIM = "swap_sim"
 ACTION_SWAP_ESIM = "swap_esim"
 ACTION_RETRY = "retry"
+ACTION_CANCEL_CHANGE = "cancel_change"
 
 ACTION_LABELS = {  # translated when shown (gettext_noop marks them for makemessages)
     ACTION_TERMINATE: gettext_noop("À résilier"),
@@ -419,6 +420,7 @@ ACTION_LABELS = {  # translated when shown (gettext_noop marks them for makemess
     ACTION_SWAP_SIM: gettext_noop("SIM Swap vers SIM physique"),
     ACTION_SWAP_ESIM: gettext_noop("SIM Swap vers eSIM"),
     ACTION_RETRY: gettext_noop("Relancer la mise en service"),
+    ACTION_CANCEL_CHANGE: gettext_noop("Annuler le changement d'offre programmé"),
 }
 
 
@@ -441,6 +443,7 @@ def possible_actions(
     has_scheduled_change: bool = False,
     has_sim_stock: bool = True,
     esim_swap_allowed: bool = True,
+    open_kinds: frozenset[str] | set[str] = frozenset(),
 ) -> list[PossibleAction]:
     """R-CON-9: every action of a contract, enabled or greyed out with the French reason.
 
@@ -448,7 +451,8 @@ def possible_actions(
     the blocked ⇄ non-blocked counterpart exists (R-CON-2); ``is_counter_offer``: compteur offers have no
     envelope to change (R-CON-3); ``has_scheduled_change``: a change already waits for the 1st of next month;
     ``has_sim_stock``: a physical SIM is available for a swap (R-ORD-5); ``esim_swap_allowed``: e.g. the
-    client's self-care setting (R-SC-6) — always True in the back-office."""
+    client's self-care setting (R-SC-6) — always True in the back-office; ``open_kinds``: kinds of the line's
+    operator requests not finished yet (a suspension already asked is not asked twice)."""
     reasons_by_state = {
         PENDING: _("La ligne est en cours d'activation."),
         TERMINATING: _("La ligne est en cours de résiliation."),
@@ -462,6 +466,21 @@ def possible_actions(
         return PossibleAction(code, _(ACTION_LABELS[code]), not reason, reason, rule)
 
     suspended_reason = _("La ligne est suspendue : réactivez-la d'abord.") if state == SUSPENDED else ""
+    suspend_reason = (
+        _("La ligne est déjà suspendue.")
+        if state == SUSPENDED
+        else (_("Une suspension est déjà demandée à l'opérateur.") if "suspend" in open_kinds else "")
+    )
+    resume_reason = (
+        _("La ligne n'est pas suspendue.")
+        if state != SUSPENDED
+        else (_("Une réactivation est déjà demandée à l'opérateur.") if "resume" in open_kinds else "")
+    )
+    swap_reason = (
+        _("Un SIM swap est déjà en cours sur cette ligne.")
+        if {"swap_sim", "swap_sim_esim"} & set(open_kinds)
+        else ""
+    )
     change_reason = suspended_reason or (
         _("Un changement d'offre est déjà programmé pour le 1er du mois prochain.")
         if has_scheduled_change
@@ -469,8 +488,8 @@ def possible_actions(
     )
     actions = [
         action(ACTION_TERMINATE),
-        action(ACTION_SUSPEND, _("La ligne est déjà suspendue.") if state == SUSPENDED else "", "R-CON-5"),
-        action(ACTION_RESUME, "" if state == SUSPENDED else _("La ligne n'est pas suspendue."), "R-CON-5"),
+        action(ACTION_SUSPEND, suspend_reason, "R-CON-5"),
+        action(ACTION_RESUME, resume_reason, "R-CON-5"),
         action(
             ACTION_CHANGE_SPEED,
             change_reason
@@ -487,18 +506,26 @@ def possible_actions(
         ),
         action(
             ACTION_SWAP_SIM,
-            ""
-            if has_sim_stock
-            else _("Aucune carte SIM disponible dans le stock du partenaire ou du client."),
+            swap_reason
+            or (
+                ""
+                if has_sim_stock
+                else _("Aucune carte SIM disponible dans le stock du partenaire ou du client.")
+            ),
             "R-ORD-5",
         ),
         action(
             ACTION_SWAP_ESIM,
             (_("L'eSIM n'est disponible que sur le réseau Orange.") if network != ORANGE else "")
+            or swap_reason
             or ("" if esim_swap_allowed else _("Le SIM Swap vers eSIM n'est pas autorisé pour ce client.")),
             "R-OPT-2" if network != ORANGE else "R-ORD-5",
         ),
     ]
     if state == FAILED:
         actions.append(PossibleAction(ACTION_RETRY, _(ACTION_LABELS[ACTION_RETRY]), True, "", "R-CON-7"))
+    if has_scheduled_change and state in (ACTIVE, SUSPENDED):  # cancellable until the 1st (R-CON-1/2)
+        actions.append(
+            PossibleAction(ACTION_CANCEL_CHANGE, _(ACTION_LABELS[ACTION_CANCEL_CHANGE]), True, "", "R-CON-1")
+        )
     return actions

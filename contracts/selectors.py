@@ -178,9 +178,16 @@ def contract_possible_actions(contract: Contract) -> list[rules.PossibleAction]:
         )
         .exists()
     )
-    pending_change = OperatorRequest.objects.filter(
-        contract=contract, kind=OperatorRequest.Kind.CHANGE_OFFER, state__in=OperatorRequest.OPEN_STATES
-    ).exists()
+    open_kinds = set(
+        OperatorRequest.objects.filter(contract=contract, state__in=OperatorRequest.OPEN_STATES).values_list(
+            "kind", flat=True
+        )
+    )
+    pending_change = OperatorRequest.Kind.CHANGE_OFFER in open_kinds
+    if not pending_change:  # a scheduled offer change waiting for the 1st of next month (R-CON-1/2)
+        from .lifecycle import pending_offer_change
+
+        pending_change = pending_offer_change(contract) is not None
     return rules.possible_actions(
         state=contract.state,
         network=contract.network,
@@ -189,6 +196,7 @@ def contract_possible_actions(contract: Contract) -> list[rules.PossibleAction]:
         is_counter_offer=contract.offer.range in catalog_rules.COMPTEUR_RANGES,
         has_scheduled_change=pending_change,
         has_sim_stock=has_sim_stock,
+        open_kinds=frozenset(open_kinds),
     )
 
 

@@ -120,3 +120,32 @@ class SimulatedIdentifier(models.Model):
 
     def __str__(self):
         return f"{self.network} {self.kind} {self.value}"
+
+
+class SimulatedEsimProfile(models.Model):
+    """An eSIM profile at the operator's SM-DP+ (R-ORD-4): the handset downloads it with the activation code
+    and the 6-digit confirmation code. Three wrong codes lock it for good (even the right code is refused
+    then); a downloaded (installed) profile is never downloaded again, and a profile swapped away or
+    terminated is retired — an eSIM is never reused (R-OPT-2)."""
+
+    network = models.CharField(max_length=16, choices=Network.choices)
+    line = models.ForeignKey(SimulatedOperatorLine, on_delete=models.PROTECT, related_name="esim_profiles")
+    iccid = models.CharField(max_length=22)
+    matching_id = models.CharField(max_length=64)
+    activation_code = models.CharField(max_length=255)
+    confirmation_code = models.CharField(max_length=6)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    installed_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["network", "iccid"], name="sim_esim_unique_iccid"),
+            models.UniqueConstraint(fields=["network", "matching_id"], name="sim_esim_unique_matching_id"),
+            models.CheckConstraint(condition=Q(failed_attempts__lte=3), name="sim_esim_max_three_tries"),
+        ]
+
+    def __str__(self):
+        return f"{self.network} eSIM {self.iccid}"

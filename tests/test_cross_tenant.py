@@ -123,6 +123,65 @@ def _no_order_placed(kwargs: dict) -> None:
     )
 
 
+def _no_esim_resend(kwargs: dict) -> None:
+    from contracts.models import ContractEvent
+    from notifications.models import OutboxMessage
+
+    contract_id = kwargs["contract_id"]
+    assert not OutboxMessage.objects.filter(
+        ref_type="contracts.contract", ref_id=str(contract_id)
+    ).exists(), "partner A sent partner B's eSIM details"
+    assert not ContractEvent.objects.filter(
+        contract_id=contract_id, kind=ContractEvent.Kind.RESOURCE
+    ).exists()
+
+
+# Contract lifecycle actions (issue 4: R-CON-5/6/9, R-OPT-3/4/8, R-ORD-5): pages and POST endpoints
+def _contract_action_kwargs(partner: Partner, label: str) -> dict:
+    return {"contract_id": _contract(partner, label).pk, "action": "suspend"}
+
+
+def _contract_option(partner: Partner, label: str):
+    from django.utils import timezone
+
+    from contracts.models import ContractOption
+
+    contract = _contract(partner, label)
+    return ContractOption.objects.create(
+        partner=partner,
+        contract=contract,
+        code="fixed_ip",
+        label=f"IP fixe {label}",
+        status=ContractOption.Status.ACTIVE,
+        created_at=timezone.now(),
+    )
+
+
+def _contract_option_kwargs(partner: Partner, label: str) -> dict:
+    option = _contract_option(partner, label)
+    return {"contract_id": option.contract_id, "option_id": option.pk}
+
+
+def _contract_option_pk(partner: Partner, label: str) -> dict:
+    option = _contract_option(partner, label)
+    return {"pk": option.contract_id, "option_id": option.pk}
+
+
+def _no_operator_request(kwargs: dict) -> None:
+    from contracts.models import ContractOption, OperatorRequest
+
+    contract_id = kwargs.get("contract_id") or kwargs["pk"]
+    assert not OperatorRequest.objects.filter(contract_id=contract_id).exists(), (
+        "partner A sent an operator request for B's line"
+    )
+    assert not ContractOption.objects.filter(contract_id=contract_id).exclude(code="fixed_ip").exists()
+    assert not ContractOption.objects.filter(contract_id=contract_id).exclude(status="active").exists()
+
+
+def _action_case(build=_contract_pk, data: dict | None = None) -> Case:
+    return Case(build=build, methods=("post",), data=data or {}, unchanged=_no_operator_request)
+
+
 CROSS_TENANT_CASES: dict[str, Case] = {
     # orders and contracts (R-ORD-1..3, R-ORD-6)
     "backoffice:order_detail": Case(build=_order_kwargs),
@@ -134,8 +193,45 @@ CROSS_TENANT_CASES: dict[str, Case] = {
     ),
     "backoffice:contract_detail": Case(build=_contract_kwargs),
     "backoffice:contract_tab": Case(build=_contract_tab_kwargs),
+    # R-ORD-4 eSIM resend from the Resources tab (contracts.esim)
+    "backoffice:contract_esim_resend": Case(
+        build=_contract_kwargs,
+        methods=("post",),
+        data={"email": "pirate@example.fr", "mobile": "0611223344"},
+        unchanged=_no_esim_resend,
+    ),
     "api-order-detail": Case(build=_order_pk),
     "api-contract-detail": Case(build=_contract_pk),
+    # contract lifecycle actions (issue 4)
+    "backoffice:contract_action": Case(
+        build=_contract_action_kwargs, methods=("get", "post"), unchanged=_no_operator_request
+    ),
+    "backoffice:contract_option_add": Case(
+        build=_contract_kwargs,
+        methods=("get", "post"),
+        data={"option": "conference"},
+        unchanged=_no_operator_request,
+    ),
+    "backoffice:contract_roaming": Case(
+        build=_contract_kwargs,
+        methods=("get", "post"),
+        data={"zone": "usa_canada", "choice": "OR-ROA-ILL-USCA-OPT-5G"},
+        unchanged=_no_operator_request,
+    ),
+    "backoffice:contract_option_terminate": Case(
+        build=_contract_option_kwargs, methods=("get", "post"), unchanged=_no_operator_request
+    ),
+    "api-contract-action-suspend": _action_case(),
+    "api-contract-action-resume": _action_case(),
+    "api-contract-action-terminate": _action_case(),
+    "api-contract-action-sim-swap": _action_case(data={"target": "sim", "iccid": ""}),
+    "api-contract-action-option-add": _action_case(data={"option": "conference"}),
+    "api-contract-action-option-terminate": _action_case(build=_contract_option_pk),
+    "api-contract-action-option-suspend": _action_case(build=_contract_option_pk),
+    "api-contract-action-roaming": _action_case(data={"zone": "usa_canada", "choice": "X"}),
+    "api-contract-action-offer-change": _action_case(data={"offer": "OR-ILL-30G-B"}),
+    "api-contract-action-offer-change-cancel": _action_case(),
+    "api-contract-action-retry": _action_case(),
     # R-BO-1 client pages and endpoints
     "backoffice:client_detail": Case(build=_client),
     "backoffice:client_edit": Case(

@@ -40,7 +40,12 @@ from core.networks import Network
 from provisioning import rules
 from provisioning.errors import OperatorRefusal, OperatorTransientError, OperatorWindowClosed
 from provisioning.kinds import CREATION_KINDS, RequestKind
-from provisioning.models import SimulatedIdentifier, SimulatedOperatorLine, SimulatedOperatorRequest
+from provisioning.models import (
+    SimulatedEsimProfile,
+    SimulatedIdentifier,
+    SimulatedOperatorLine,
+    SimulatedOperatorRequest,
+)
 from provisioning.ports import OperatorStatus, OperatorTicket, Payload, RequestState
 
 Line = SimulatedOperatorLine
@@ -244,6 +249,7 @@ class BaseSimulator:
             line.status, line.terminated_at = Line.Status.TERMINATED, now
             fields.append("terminated_at")
             line.identifiers.filter(retired_at__isnull=True).update(retired_at=now)
+            line.esim_profiles.filter(retired_at__isnull=True).update(retired_at=now)  # R-OPT-2
         elif kind == RequestKind.CHANGE_OFFER:
             line.offer_code = payload["offer_code"]
             line.offer_range = payload.get("range", line.offer_range)
@@ -259,8 +265,10 @@ class BaseSimulator:
             line.iccid, line.esim = iccid, esim
             fields += ["iccid", "esim", "esim_activation_code", "esim_confirmation_code"]
             line.esim_activation_code = line.esim_confirmation_code = ""
+            # R-OPT-2 / R-ORD-4: the eSIM swapped away is retired, never downloaded again.
+            line.esim_profiles.filter(retired_at__isnull=True).update(retired_at=now)
             if esim:
-                self._fill_esim(line)
+                self._fill_esim(line, payload, iccid=iccid, now=now)
                 result.update(
                     activation_code=line.esim_activation_code, confirmation_code=line.esim_confirmation_code
                 )
@@ -305,7 +313,7 @@ class BaseSimulator:
             self._register(line, SimulatedIdentifier.Kind.MSISDN, line.msisdn, now)
             self._register(line, SimulatedIdentifier.Kind.ICCID, iccid, now)
             if esim:
-                self._fill_esim(line)
+                self._fill_esim(line, payload, iccid=iccid, now=now)
                 line.save(update_fields=["esim_activation_code", "esim_confirmation_code"])
             existing = line
         req.line = existing
@@ -396,12 +404,39 @@ class BaseSimulator:
             "Plus de profil eSIM disponible.", network=self.network
         )  # pragma: no cover
 
-    def _fill_esim(self, line: Line) -> None:
-        """ID-LPA: ``LPA:1$<SM-DP+>$<matching id>$$1``; the confirmation code travels separately (SMS)."""
+    def _fill_esim(self, line: Line, payload: dict, *, iccid: str, now: datetime) -> None:
+        """ID-LPA: ``LPA:1$<SM-DP+>$<matching id>$$1``; the confirmation code travels separately (SMS).
+
+        The platform's profile is used when the payload names it (``matching_id``, ``smdp_address``: the eSIM
+        allocated at order, R-OPT-2) and so is its ``confirmation_code`` (6 digits, ES2+ "confirm order"
+        style); otherwise the operator draws them. The profile is recorded in ``SimulatedEsimProfile``, where
+        the handset's download is checked (``esim_confirm``, R-ORD-4)."""
         alphabet = string.ascii_uppercase + string.digits
-        matching = "-".join("".join(self.rng.choices(alphabet, k=5)) for _ in range(4))
-        line.esim_activation_code = f"LPA:1${settings.ESIM_SMDP_ADDRESS}${matching}$$1"
-        line.esim_confirmation_code = "".join(self.rng.choices(string.digits, k=6))
+        matching = str(payload.get("matching_id") or "").strip().upper()
+        if not re.fullmatch(r"[A-Z0-9]+(-[A-Z0-9]+)*", matching):
+            matching = "-".join("".join(self.rng.choices(alphabet, k=5)) for _ in range(4))
+        smdp = str(payload.get("smdp_address") or "").strip() or settings.ESIM_SMDP_ADDRESS
+        code = str(payload.get("confirmation_code") or "")
+        if not re.fullmatch(r"[0-9]{6}", code):
+            code = "".join(self.rng.choices(string.digits, k=6))
+        line.esim_activation_code = f"LPA:1${smdp}${matching}$$1"
+        line.esim_confirmation_code = code
+        try:
+            with transaction.atomic():
+                SimulatedEsimProfile.objects.create(
+                    network=self.network,
+                    line=line,
+                    iccid=iccid,
+                    matching_id=matching,
+                    activation_code=line.esim_activation_code,
+                    confirmation_code=code,
+                    created_at=now,
+                )
+        except IntegrityError:
+            raise self._refusal(
+                f"Profil eSIM {matching} déjà utilisé : une eSIM ne s'installe qu'une fois (R-OPT-2).",
+                "esim_used",
+            ) from None
 
     # --- checks on submit ----------------------------------------------------------------------------------
 
