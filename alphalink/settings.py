@@ -254,6 +254,22 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Explicit names for the choice sets that share a field name ("state", "kind") across resources.
+    "ENUM_NAME_OVERRIDES": {
+        "ContractStateEnum": "contracts.models.Contract.State",
+        "OperatorRequestStateEnum": "contracts.models.OperatorRequest.State",
+        "OperatorRequestKindEnum": "core.operator_kinds.RequestKind",
+        "OneOffFeeKindEnum": "contracts.models.OneOffFee.Kind",
+        "ContractEventKindEnum": "contracts.models.ContractEvent.Kind",
+        "ScheduledChangeKindEnum": "contracts.models.ScheduledChange.Kind",
+        "ScheduledChangeStateEnum": "contracts.models.ScheduledChange.State",
+        "SimStateEnum": "inventory.models.SimCard.State",
+        "EsimStateEnum": "inventory.models.EsimProfile.State",
+        "NumberStateEnum": "inventory.models.PhoneNumber.State",
+        "NumberKindEnum": "inventory.models.PhoneNumber.Kind",
+        "RoamingKindEnum": "catalog.models.RoamingKind",
+        "OptionKindEnum": "catalog.models.OptionKind",
+    },
 }
 
 # Operators: which adapter serves which network (a real client can replace a simulator).
