@@ -11,5 +11,6 @@ urlpatterns = [
     path("clients/", include("backoffice.clients_urls")),
     path("catalogue/", include("backoffice.catalog_urls")),
     path("stock/", include("backoffice.inventory_urls")),
+    path("parametres/", include("backoffice.settings_urls")),
     path("", include("backoffice.contracts_urls")),
 ]

@@ -56,3 +56,20 @@ def staff_api_token_get(user: User):
     from rest_framework.authtoken.models import Token
 
     return Token.objects.filter(user=user).first()
+
+
+def partner_staff_list(partner: Partner) -> QuerySet[PartnerMembership]:
+    """R-BO-3 "Contacts": the partner's staff, admins first."""
+    return (
+        PartnerMembership.objects.filter(partner=partner)
+        .select_related("user")
+        .order_by("role", "user__last_name", "user__first_name", "user__username")
+    )
+
+
+def partner_membership_get_for_partner_or_404(partner: Partner, membership_id) -> PartnerMembership:
+    """One of the partner's staff; the same 404 for a missing member and another partner's (STYLE 16)."""
+    try:
+        return PartnerMembership.objects.select_related("user").get(partner=partner, pk=membership_id)
+    except (PartnerMembership.DoesNotExist, ValueError, TypeError):
+        raise Http404("membre") from None

@@ -179,3 +179,252 @@ def staff_api_token_rotate(*, user: User):
 
     Token.objects.filter(user=user).delete()
     return Token.objects.create(user=user)
+
+
+# --- partner settings (R-BO-3) and self-care branding (R-SC-2) -------------------------------------------
+
+LOGO_SIZE = (120, 60)  # R-SC-2: the logo shows at 120×60 px on the self-care login page and header
+LOGO_MAX_BYTES = 1_000_000  # 1 Mo (1 Mo = 10^6 bytes, the project's unit)
+LOGO_MAX_PIXELS = 25_000_000  # refuse decompression bombs before decoding (a 1 Mo PNG can be 20 000² px)
+LOGO_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "WEBP": "WebP"}
+
+
+@transaction.atomic
+def partner_settings_update(
+    *, partner: Partner, name: str, notification_email: str = "", notify_selfcare_orders: bool
+) -> Partner:
+    """R-BO-3 "Mon entreprise": company name, notification address and the "Commande selfcare" email
+    notification (R-SC-8).
+
+    The self-care slug is NOT derived again from the new name (R-SC-2): the URLs already given to clients
+    keep working. Platform staff change it, and the Init Sys / Rezocean flags, in Django admin."""
+    from django.core.validators import validate_email
+
+    partner = Partner.objects.select_for_update().get(pk=partner.pk)
+    name = (name or "").strip()
+    if not name:
+        raise RuleViolation(_("La raison sociale est obligatoire."), field="name", rule="R-BO-3")
+    max_length = Partner._meta.get_field("name").max_length
+    if len(name) > max_length:
+        raise RuleViolation(
+            _("La raison sociale ne peut pas dépasser %(n)d caractères.") % {"n": max_length},
+            field="name",
+            rule="R-BO-3",
+        )
+    notification_email = (notification_email or "").strip()
+    if notification_email:
+        try:
+            validate_email(notification_email)
+        except ValidationError:
+            raise RuleViolation(
+                _("Saisissez une adresse e-mail valide."), field="notification_email", rule="R-SC-8"
+            ) from None
+    partner.name = name
+    partner.notification_email = notification_email
+    partner.notify_selfcare_orders = bool(notify_selfcare_orders)
+    partner.save(update_fields=["name", "notification_email", "notify_selfcare_orders"])
+    return partner
+
+
+def _logo_error(message: str) -> RuleViolation:
+    return RuleViolation(message, field="logo", rule="R-SC-2")
+
+
+def logo_fit(file) -> bytes:
+    """Check an uploaded logo and fit it into 120×60 px (R-SC-2): a PNG with transparent padding.
+
+    Accepts PNG, JPEG and WebP of at most 1 Mo; keeps the aspect ratio (scaled up or down to touch the box),
+    applies the EXIF orientation, and centres the image. Raises ``RuleViolation(field="logo")`` in French."""
+    import io
+    import warnings
+
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    size = getattr(file, "size", None)
+    if size is None:
+        file.seek(0, io.SEEK_END)
+        size = file.tell()
+    if not size:
+        raise _logo_error(_("Le fichier est vide."))
+    if size > LOGO_MAX_BYTES:
+        raise _logo_error(
+            _("Le logo ne doit pas dépasser 1 Mo (ce fichier fait %(size)s Ko).") % {"size": -(-size // 1000)}
+        )
+    refused = _("Ce fichier n'est pas une image acceptée : envoyez un PNG, un JPEG ou un WebP.")
+    try:
+        file.seek(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(file) as probe:
+                if probe.format not in LOGO_FORMATS:
+                    raise _logo_error(refused)
+                if probe.width * probe.height > LOGO_MAX_PIXELS:
+                    raise _logo_error(
+                        _("L'image est trop grande (%(w)d × %(h)d px) : 5 000 × 5 000 px au plus.")
+                        % {"w": probe.width, "h": probe.height}
+                    )
+                probe.verify()  # structure and checksums, without decoding the pixels
+            file.seek(0)
+            with Image.open(file) as image:
+                image.load()
+                image = ImageOps.exif_transpose(image)
+                if image.mode not in ("RGBA", "RGB", "LA", "L", "P"):
+                    image = image.convert("RGB")  # CMYK JPEG, 16-bit PNG…
+                image = image.convert("RGBA")
+    except RuleViolation:
+        raise
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ):
+        raise _logo_error(refused) from None
+    fitted = ImageOps.contain(image, LOGO_SIZE, Image.Resampling.LANCZOS)
+    canvas = Image.new("RGBA", LOGO_SIZE, (255, 255, 255, 0))  # transparent (white where flattened)
+    canvas.paste(fitted, ((LOGO_SIZE[0] - fitted.width) // 2, (LOGO_SIZE[1] - fitted.height) // 2), fitted)
+    out = io.BytesIO()
+    canvas.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _delete_file_on_commit(storage, name: str) -> None:
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
+
+
+@transaction.atomic
+def partner_logo_set(*, partner: Partner, file) -> Partner:
+    """R-SC-2 / R-BO-3 "Mes fichiers et images": store the partner's logo fitted into 120×60 px.
+
+    The file gets a new name on each upload (browsers and proxies never show a stale logo); the previous
+    file is deleted after commit. Nothing is stored when the file is refused."""
+    import secrets
+
+    from django.core.files.base import ContentFile
+
+    data = logo_fit(file)
+    partner = Partner.objects.select_for_update().get(pk=partner.pk)
+    storage = partner.logo.storage
+    old_name = partner.logo.name if partner.logo else ""
+    partner.logo.save(f"{partner.slug}-{secrets.token_hex(4)}.png", ContentFile(data), save=False)
+    try:
+        partner.save(update_fields=["logo"])
+    except Exception:
+        storage.delete(partner.logo.name)  # never leave an orphan file when the row is not saved
+        raise
+    _delete_file_on_commit(storage, old_name)
+    return partner
+
+
+@transaction.atomic
+def partner_logo_remove(*, partner: Partner) -> Partner:
+    """Remove the partner's logo: the self-care pages show the company name alone."""
+    partner = Partner.objects.select_for_update().get(pk=partner.pk)
+    if not partner.logo:
+        return partner
+    storage, old_name = partner.logo.storage, partner.logo.name
+    partner.logo = ""
+    partner.save(update_fields=["logo"])
+    _delete_file_on_commit(storage, old_name)
+    return partner
+
+
+def generate_initial_password() -> str:
+    """A random initial password, readable when read aloud or copied (no 0/O, 1/l/I)."""
+    import secrets
+
+    alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(14))
+
+
+@transaction.atomic
+def partner_staff_add(
+    *,
+    partner: Partner,
+    username: str,
+    email: str,
+    role: str = PartnerMembership.Role.STAFF,
+    password: str = "",
+    first_name: str = "",
+    last_name: str = "",
+) -> tuple[User, str]:
+    """R-BO-3 "Contacts": a partner admin adds a staff member. Returns the user and the initial password
+    (the one given, or a generated one when left empty) so the page can show it once."""
+    from django.contrib.auth import password_validation
+    from django.core.validators import validate_email
+
+    username = (username or "").strip()
+    email = (email or "").strip()
+    if not username:
+        raise RuleViolation(_("L'identifiant est obligatoire."), field="username", rule="R-BO-3")
+    try:
+        User.username_validator(username)
+    except ValidationError:
+        raise RuleViolation(
+            _("L'identifiant ne peut contenir que des lettres, des chiffres et les caractères @ . + - _."),
+            field="username",
+            rule="R-BO-3",
+        ) from None
+    if len(username) > User._meta.get_field("username").max_length:
+        raise RuleViolation(_("L'identifiant est trop long."), field="username", rule="R-BO-3")
+    if User.objects.filter(username__iexact=username).exists():
+        raise RuleViolation(_("Cet identifiant est déjà utilisé."), field="username", rule="R-BO-3")
+    if not email:
+        raise RuleViolation(_("L'adresse e-mail est obligatoire."), field="email", rule="R-BO-3")
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise RuleViolation(_("Saisissez une adresse e-mail valide."), field="email", rule="R-BO-3") from None
+    if role not in PartnerMembership.Role.values:
+        raise RuleViolation(_("Rôle inconnu."), field="role", rule="R-BO-3")
+    if password:
+        candidate = User(username=username, email=email, first_name=first_name, last_name=last_name)
+        try:
+            password_validation.validate_password(password, candidate)
+        except ValidationError as exc:
+            raise RuleViolation(" ".join(exc.messages), field="password", rule="R-BO-3") from None
+    else:
+        password = generate_initial_password()
+    try:
+        with transaction.atomic():
+            user = partner_staff_create(
+                partner=partner,
+                username=username,
+                password=password,
+                email=email,
+                role=role,
+                first_name=(first_name or "").strip(),
+                last_name=(last_name or "").strip(),
+            )
+    except IntegrityError:  # the same username created concurrently
+        raise RuleViolation(_("Cet identifiant est déjà utilisé."), field="username", rule="R-BO-3") from None
+    return user, password
+
+
+@transaction.atomic
+def partner_staff_role_set(*, membership: PartnerMembership, role: str) -> PartnerMembership:
+    """R-BO-3: change a staff member's role. The partner always keeps at least one active admin (else
+    nobody could manage its settings any more)."""
+    if role not in PartnerMembership.Role.values:
+        raise RuleViolation(_("Rôle inconnu."), field="role", rule="R-BO-3")
+    # Lock the partner's admin rows first: two concurrent demotions cannot both see "another admin left".
+    admins = list(
+        PartnerMembership.objects.select_for_update(of=("self",))
+        .filter(partner_id=membership.partner_id, role=PartnerMembership.Role.ADMIN)
+        .values_list("pk", "user__is_active")
+    )
+    membership = PartnerMembership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+    if membership.role == role:
+        return membership
+    if membership.role == PartnerMembership.Role.ADMIN:
+        others = [pk for pk, active in admins if pk != membership.pk and active]
+        if not others:
+            raise RuleViolation(
+                _("Votre société doit garder au moins un administrateur."), field="role", rule="R-BO-3"
+            )
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
