@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -22,6 +21,7 @@ from rest_framework.response import Response
 
 from contracts import lifecycle
 from contracts.models import Contract, ContractOption, OperatorRequest, ScheduledChange
+from contracts.selectors import contract_option_get_or_404
 
 from .contracts_serializers import ContractDetailSerializer
 from .idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
@@ -154,12 +154,7 @@ class ContractActionViewSet(PartnerScopedMixin, viewsets.GenericViewSet):
     # --- plumbing ---------------------------------------------------------------------------------------
 
     def _option(self, contract: Contract, option_id) -> ContractOption:
-        option = ContractOption.objects.filter(
-            partner_id=contract.partner_id, contract=contract, pk=option_id
-        ).first()
-        if option is None:
-            raise Http404("option")
-        return option
+        return contract_option_get_or_404(contract.partner, contract, option_id)
 
     def _result(
         self,

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,7 +30,7 @@ from contracts.models import Contract, ContractOption
 from contracts.rules import msisdn_display
 from contracts.services import _roaming_label
 from core.errors import RuleViolation
-from inventory.models import SimCard
+from inventory.selectors import sims_swappable
 
 from .access import partner_required
 
@@ -322,17 +321,6 @@ def _page_context(contract: Contract) -> dict:
     return {"contract": contract, "msisdn": msisdn_display(contract.msisdn)}
 
 
-def _sim_choices(contract: Contract) -> list[SimCard]:
-    """A few SIMs the swap may use (R-ORD-5): the client's assigned ones first, then the partner's stock."""
-    return list(
-        SimCard.objects.filter(partner_id=contract.partner_id, network=contract.network)
-        .filter(
-            Q(state=SimCard.State.IN_STOCK) | Q(state=SimCard.State.ASSIGNED, client_id=contract.client_id)
-        )
-        .order_by("-client_id", "iccid")[:50]
-    )
-
-
 @partner_required
 @require_http_methods(["GET", "POST"])
 def contract_action_view(request: HttpRequest, contract_id: int, action: str) -> HttpResponse:
@@ -369,7 +357,9 @@ def contract_action_view(request: HttpRequest, contract_id: int, action: str) ->
         "enabled": enabled,
         "reason": reason,
         "pending_change": pending_change,
-        "sim_choices": _sim_choices(contract) if action == contract_rules.ACTION_SWAP_SIM else [],
+        "sim_choices": sims_swappable(contract.partner, client=contract.client, network=contract.network)
+        if action == contract_rules.ACTION_SWAP_SIM
+        else [],
         "form_url": reverse(
             "backoffice:contract_action", kwargs={"contract_id": contract.pk, "action": action}
         ),
@@ -426,11 +416,7 @@ def contract_option_add_view(request: HttpRequest, contract_id: int) -> HttpResp
 def contract_option_terminate_view(request: HttpRequest, contract_id: int, option_id: int) -> HttpResponse:
     """ "Résilier" an option (R-OPT-3: Orange on the 1st of next month, Bouygues at once; R-OPT-8)."""
     contract = selectors.contract_get_for_partner_or_404(request.staff_partner, contract_id)
-    option = ContractOption.objects.filter(
-        partner=request.staff_partner, contract=contract, pk=option_id
-    ).first()
-    if option is None:
-        raise Http404("option")
+    option = selectors.contract_option_get_or_404(request.staff_partner, contract, option_id)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -106,6 +106,14 @@ def contract_get_for_partner_or_404(partner: Partner, contract_id) -> Contract:
         raise Http404("contrat") from None
 
 
+def contract_option_get_or_404(partner: Partner, contract: Contract, option_id) -> ContractOption:
+    """One option of a contract the partner owns; the same 404 for a missing and a foreign one."""
+    try:
+        return ContractOption.objects.get(partner=partner, contract=contract, pk=option_id)
+    except (ContractOption.DoesNotExist, ValueError, TypeError):
+        raise Http404("option") from None
+
+
 def contract_state_counts(partner: Partner, *, client: ClientAccount | None = None) -> dict[str, int]:
     """R-CON-8 / R-SC-4 counters: lines per displayed state (En cours, Actif, Suspendu, Résilié)."""
     qs = Contract.objects.filter(partner=partner)

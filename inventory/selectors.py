@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from partners.models import ClientAccount, Partner
@@ -52,6 +52,18 @@ def sims_assigned_to_client(
 ) -> QuerySet[SimCard]:
     """SIMs a client may use for a SIM swap: those the partner assigned to it (R-SC-6, R-SC-7)."""
     return sim_list(partner, state=SimCard.State.ASSIGNED, client=client, network=network)
+
+
+def sims_swappable(
+    partner: Partner, *, client: ClientAccount, network: str, limit: int = 50
+) -> list[SimCard]:
+    """SIMs a SIM swap of this client's line may use (R-ORD-5): the client's assigned ones first, then the
+    partner's stock, on the line's network."""
+    return list(
+        SimCard.objects.filter(partner=partner, network=network)
+        .filter(Q(state=SimCard.State.IN_STOCK) | Q(state=SimCard.State.ASSIGNED, client=client))
+        .order_by("-client_id", "iccid")[:limit]
+    )
 
 
 def esim_list(
