@@ -18,6 +18,7 @@ from catalog.selectors import (
     catalog_current_version,
     offer_get,
     offer_list,
+    offer_roaming_inclusions,
     partner_is_init_sys,
 )
 from core.money import format_bytes
@@ -81,11 +82,12 @@ def catalog_offer_view(request: HttpRequest, code: str) -> HttpResponse:
         }
         for z in rules.roaming_zones(offer)
     ]
+    option_verdicts = index.option_verdicts(offer, partner_is_init_sys=init_sys)
     context = {
         "offer": offer,
         "envelope": format_bytes(offer.data_bytes) if offer.data_bytes else None,
         "partner_is_init_sys": init_sys,
-        "option_verdicts": index.option_verdicts(offer, partner_is_init_sys=init_sys),
+        "option_verdicts": option_verdicts,
         "topup_verdicts": [
             {"verdict": v, "volume": format_bytes(v.item.data_bytes)} for v in index.topup_verdicts(offer)
         ],
@@ -95,5 +97,14 @@ def catalog_offer_view(request: HttpRequest, code: str) -> HttpResponse:
         "zones": zones,
         "change_verdicts": index.change_verdicts(offer),
         "change_effective_at": rules.offer_change_effective_at(timezone.now()),
+        # R-ROA-1 "inclus / compteur" matrix (unlimited plans) and R-ROA-2 blocking (offers with calls/SMS)
+        "roaming_inclusions": offer_roaming_inclusions(offer),
+        "networks": Network.choices,
+        "international_blocking": (
+            rules.international_blocking(offer.network) if offer.range in rules.VOICE_RANGES else None
+        ),
+        "blocking_option_verdicts": [
+            v for v in option_verdicts if v.item.code in rules.INTERNATIONAL_BLOCKING_OPTIONS
+        ],
     }
     return render(request, "backoffice/catalog/offer.html", context)

@@ -197,6 +197,10 @@ def validate_catalog_data(data: dict) -> list[str]:
             if model is Topup and item.get("family") in rules.TOPUP_VOLUMES:
                 if item.get("data_bytes") not in rules.TOPUP_VOLUMES[item["family"]]:
                     errors.append(f"{where} : volume hors R-CAT-10")
+    if "roaming_inclusions" in data:
+        # R-ROA-1 reference table (no price, nothing stored): checked here, read by
+        # catalog.selectors.roaming_inclusion_table() for the offer pages.
+        errors.extend(rules.roaming_inclusion_errors(data["roaming_inclusions"]))
     return errors
 
 

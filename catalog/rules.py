@@ -4,7 +4,7 @@ Every function answers with a ``Decision`` (allowed, French reason, rule id) or 
 that the back-office can show *why* something is refused and services can raise ``RuleViolation`` with the
 same reason and rule. Build the facts from a model with ``OfferFacts.of(offer)`` (it only reads attributes).
 
-Rules enforced here: R-CAT-4/9/10, R-OPT-1..7, R-ROA-3/4, R-CON-1..3.
+Rules enforced here: R-CAT-4/9/10, R-OPT-1..7, R-ROA-1..4, R-CON-1..3.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.errors import RuleViolation
 from core.money import GB, MB, TB
@@ -291,6 +292,8 @@ def option_eligibility(offer: Any, option_code: str, partner_is_init_sys: bool =
         if o.range not in VOICE_RANGES:
             return _no(_("Option de service voix/SMS : l'offre n'a ni appels ni SMS."), own_rule)
         return _yes(_("Option de service disponible."), own_rule)
+    if o.network == ORANGE and option_code in INTERNATIONAL_BLOCKING_OPTIONS:
+        return international_blocking(ORANGE)  # R-ROA-2: nothing to block on Orange
     if any(option_code in codes for codes in SERVICE_OPTIONS.values()):
         return _no(_("Option de service d'un autre réseau."), own_rule)
     return _no(_("Option inconnue pour ce réseau."), "R-CAT-1")
@@ -525,3 +528,256 @@ def first_of_next_month(now: dt.datetime) -> dt.datetime:
 def offer_change_effective_at(now: dt.datetime) -> dt.datetime:
     """R-CON-1/R-CON-2: an upgrade, downgrade or migration takes effect on the 1st of next month, 00:00 Paris."""
     return first_of_next_month(now)
+
+
+# --- R-ROA-1: what unlimited plans include in roaming and towards international --------------------------------
+#
+# The table itself is data: the ``roaming_inclusions`` section of ``catalog/data/catalog.json`` (one row per
+# situation × usage × origin × destination, with ``included``/``metered`` per network). These functions check it
+# (the loader refuses a malformed table) and answer from it.
+
+INCLUDED = "included"
+METERED = "metered"
+NOT_APPLICABLE = "not_applicable"
+INCLUSION_STATUSES = (INCLUDED, METERED)
+ROAMING = "roaming"  # the user is abroad
+INTERNATIONAL = "international"  # the user is in France and calls/texts abroad
+INCLUSION_SITUATIONS = (ROAMING, INTERNATIONAL)
+INCLUSION_USAGES = ("data", "calls_out", "calls_in", "sms_out", "sms_in", "mms")
+INCLUSION_PLACES = ("france", "zone1_1b", "zone1", "other", "any")
+INCLUSION_NETWORKS = (ORANGE, BOUYGUES)
+
+# Labels are marked for translation here and translated when shown (``_()`` at call time).
+
+SITUATION_LABELS = {
+    ROAMING: gettext_noop("En itinérance (à l'étranger)"),
+    INTERNATIONAL: gettext_noop("Depuis la France vers l'international"),
+}
+USAGE_LABELS = {
+    "data": gettext_noop("Data"),
+    "calls_out": gettext_noop("Appels émis"),
+    "calls_in": gettext_noop("Appels reçus"),
+    "sms_out": gettext_noop("SMS émis"),
+    "sms_in": gettext_noop("SMS reçus"),
+    "mms": gettext_noop("MMS (émis et reçus)"),
+}
+PLACE_LABELS = {
+    "france": gettext_noop("France"),
+    "zone1_1b": gettext_noop("Zone 1/1B (UE/EEE)"),
+    "zone1": gettext_noop("Zone 1 uniquement"),
+    "other": gettext_noop("Autres zones"),
+    "any": gettext_noop("Toutes les zones"),
+}
+STATUS_LABELS = {
+    INCLUDED: gettext_noop("Inclus"),
+    METERED: gettext_noop("Compteur"),
+    NOT_APPLICABLE: gettext_noop("Sans objet"),
+}
+
+
+@dataclass(frozen=True)
+class RoamingInclusion:
+    """One row of the R-ROA-1 table: for a situation, a usage, where from and where to, what each network does."""
+
+    situation: str
+    usage: str
+    origin: str
+    destination: str | None
+    statuses: tuple[tuple[str, str], ...]  # ((network, included|metered), …)
+
+    def status(self, network: str) -> str:
+        return dict(self.statuses)[network]
+
+    @property
+    def situation_label(self) -> str:
+        return _(SITUATION_LABELS[self.situation])
+
+    @property
+    def usage_label(self) -> str:
+        return _(USAGE_LABELS[self.usage])
+
+    @property
+    def origin_label(self) -> str:
+        return _(PLACE_LABELS[self.origin])
+
+    @property
+    def destination_label(self) -> str:
+        return _(PLACE_LABELS[self.destination]) if self.destination else "—"
+
+
+@dataclass(frozen=True)
+class InclusionTable:
+    """The R-ROA-1 table: which ranges it describes (unlimited plans) and its rows, in file order."""
+
+    ranges: tuple[str, ...]
+    rows: tuple[RoamingInclusion, ...]
+    rule: str = "R-ROA-1"
+
+
+@dataclass(frozen=True)
+class InclusionLine:
+    """An R-ROA-1 row as it applies to one offer: ``status`` for the offer's network (``not_applicable`` for
+    data on a plan without data), ``statuses`` per network for comparison."""
+
+    row: RoamingInclusion
+    network: str
+    status: str
+    rule: str = "R-ROA-1"
+
+    @property
+    def included(self) -> bool:
+        return self.status == INCLUDED
+
+    @property
+    def status_label(self) -> str:
+        return _(STATUS_LABELS[self.status])
+
+    @property
+    def per_network(self) -> list[tuple[str, str, str]]:
+        """[(network, status, label), …] in the order of ``INCLUSION_NETWORKS``."""
+        return [(n, s, _(STATUS_LABELS[s])) for n, s in self.row.statuses]
+
+
+def roaming_inclusion_errors(section: Any) -> list[str]:
+    """Every problem of the ``roaming_inclusions`` section of the data file (empty when it is loadable)."""
+    if not isinstance(section, dict):
+        return ["roaming_inclusions : objet attendu"]
+    errors: list[str] = []
+    if section.get("rule", "R-ROA-1") != "R-ROA-1":
+        errors.append("roaming_inclusions : rule doit valoir « R-ROA-1 »")
+    ranges = section.get("ranges")
+    if not isinstance(ranges, list) or not ranges or not set(ranges) <= PLAN_RANGES | COMPTEUR_RANGES:
+        errors.append("roaming_inclusions : ranges doit lister des gammes connues")
+    rows = section.get("rows")
+    if not isinstance(rows, list) or not rows:
+        return [*errors, "roaming_inclusions : rows doit être une liste non vide"]
+    seen: set[tuple] = set()
+    for i, row in enumerate(rows):
+        where = f"roaming_inclusions.rows[{i}]"
+        if not isinstance(row, dict):
+            errors.append(f"{where} : objet attendu")
+            continue
+        situation, usage, origin, to = row.get("situation"), row.get("usage"), row.get("from"), row.get("to")
+        if situation not in INCLUSION_SITUATIONS:
+            errors.append(f"{where} : situation={situation!r} inconnue")
+        if usage not in INCLUSION_USAGES:
+            errors.append(f"{where} : usage={usage!r} inconnu")
+        if origin not in INCLUSION_PLACES:
+            errors.append(f"{where} : from={origin!r} inconnu")
+        if to is not None and to not in INCLUSION_PLACES:
+            errors.append(f"{where} : to={to!r} inconnu")
+        if situation == INTERNATIONAL and origin != "france":
+            errors.append(f"{where} : l'international part de France (from=france)")
+        if situation == ROAMING and origin == "france":
+            errors.append(f"{where} : l'itinérance ne part pas de France")
+        for network in INCLUSION_NETWORKS:
+            if row.get(network) not in INCLUSION_STATUSES:
+                errors.append(f"{where} : {network}={row.get(network)!r} (included ou metered attendu)")
+        key = (situation, usage, origin, to)
+        if key in seen:
+            errors.append(f"{where} : doublon {key}")
+        seen.add(key)
+    return errors
+
+
+def roaming_inclusion_table(section: Any) -> InclusionTable:
+    """The R-ROA-1 table from the data file's ``roaming_inclusions`` section; ``ValueError`` when malformed."""
+    errors = roaming_inclusion_errors(section)
+    if errors:
+        raise ValueError("; ".join(errors))
+    return InclusionTable(
+        ranges=tuple(section["ranges"]),
+        rule=section.get("rule", "R-ROA-1"),
+        rows=tuple(
+            RoamingInclusion(
+                situation=row["situation"],
+                usage=row["usage"],
+                origin=row["from"],
+                destination=row.get("to"),
+                statuses=tuple((n, row[n]) for n in INCLUSION_NETWORKS),
+            )
+            for row in section["rows"]
+        ),
+    )
+
+
+def roaming_inclusions(offer: Any, table: InclusionTable | None) -> list[InclusionLine]:
+    """R-ROA-1: the "inclus / compteur" matrix that applies to ``offer`` (empty when the table does not
+    describe its range: only unlimited plans have one). Data rows are "sans objet" on a plan without data."""
+    o = OfferFacts.of(offer)
+    if table is None or o.range not in table.ranges:
+        return []
+    no_data = o.data_bytes is None
+    return [
+        InclusionLine(
+            row=row,
+            network=o.network,
+            status=NOT_APPLICABLE if (no_data and row.usage == "data") else row.status(o.network),
+            rule=table.rule,
+        )
+        for row in table.rows
+    ]
+
+
+def roaming_usage_status(
+    table: InclusionTable,
+    *,
+    network: str,
+    situation: str,
+    usage: str,
+    origin: str,
+    destination: str | None = None,
+) -> str | None:
+    """R-ROA-1: ``included`` or ``metered`` for one usage on an unlimited plan of ``network``; None when the
+    table has no such row. A row with destination ``any`` answers for every destination."""
+    for row in table.rows:
+        if (row.situation, row.usage, row.origin) != (situation, usage, origin):
+            continue
+        if row.destination in (destination, "any"):
+            return row.status(network)
+    return None
+
+
+# --- R-ROA-2: blocking calls, SMS and MMS in roaming and towards international ----------------------------------
+
+# R-OPT-7 options through which a live Bouygues contract blocks international / EEA usages.
+INTERNATIONAL_BLOCKING_OPTIONS = (
+    "international_voice_block",
+    "france_to_eea_block",
+    "eea_to_international_block",
+)
+
+
+@dataclass(frozen=True)
+class BlockingDecision(Decision):
+    """``international_blocking`` answer: ``at_order`` when the line can be ordered with international calls
+    blocked, ``options`` the R-OPT-7 option codes that block usages on a live contract."""
+
+    at_order: bool = False
+    options: tuple[str, ...] = ()
+
+
+def international_blocking(network: str) -> BlockingDecision:
+    """R-ROA-2: Orange — calls, SMS and MMS in roaming and towards international cannot be blocked.
+    Bouygues — international calls can be blocked at order, then through the R-OPT-7 blocking options."""
+    if network == ORANGE:
+        return BlockingDecision(
+            False,
+            _(
+                "Orange : les appels, SMS et MMS en itinérance et vers l'international ne peuvent pas être "
+                "bloqués."
+            ),
+            "R-ROA-2",
+        )
+    if network == BOUYGUES:
+        return BlockingDecision(
+            True,
+            _(
+                "Bouygues : les appels vers l'international peuvent être bloqués à la commande, puis en "
+                "ajoutant au contrat les options de blocage (R-OPT-7)."
+            ),
+            "R-ROA-2",
+            at_order=True,
+            options=INTERNATIONAL_BLOCKING_OPTIONS,
+        )
+    return BlockingDecision(False, _("Réseau inconnu."), "R-CAT-1")

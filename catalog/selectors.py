@@ -6,13 +6,16 @@ flagged *Init Sys* (partner-platform delivery, R-OPT-3): pass ``partner_is_init_
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.db.models import QuerySet
 from django.http import Http404
 
 from . import rules
+from .loader import DATA_FILE, read_catalog_file
 from .models import CatalogVersion, Offer, Option, RoamingChoice, Topup
 
 
@@ -171,3 +174,26 @@ def offer_roaming_choices(offer: Offer) -> list[rules.RoamingChoiceFacts]:
 def offer_change_targets(offer: Offer) -> list[Offer]:
     qs = offer_list(network=offer.network).exclude(code=offer.code)
     return [o for o in qs if rules.offer_change(offer, o).allowed]
+
+
+# R-ROA-1: the "inclus / compteur" table of unlimited plans. It is reference data with no price, so it is not
+# copied into the database: it is read from the versioned data file (checked by the loader) and cached until
+# the file changes.
+
+
+def roaming_inclusion_table(path=None) -> rules.InclusionTable | None:
+    """The R-ROA-1 table of the catalog data file, or None when the file has none."""
+    path = str(path or DATA_FILE)
+    return _roaming_inclusion_table_cached(path, os.stat(path).st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _roaming_inclusion_table_cached(path: str, mtime_ns: int) -> rules.InclusionTable | None:
+    data, _checksum = read_catalog_file(path)
+    section = data.get("roaming_inclusions")
+    return None if section is None else rules.roaming_inclusion_table(section)
+
+
+def offer_roaming_inclusions(offer: Offer) -> list[rules.InclusionLine]:
+    """R-ROA-1 for one offer (empty unless the table describes its range)."""
+    return rules.roaming_inclusions(offer, roaming_inclusion_table())

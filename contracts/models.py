@@ -374,6 +374,21 @@ class ContractEvent(models.Model):
         return f"{self.contract_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
 
     @property
+    def from_state_label(self) -> str:
+        """The French label of ``from_state`` (« En cours »…), for the History tab."""
+        return (
+            Contract.State(self.from_state).label
+            if self.from_state in Contract.State.values
+            else self.from_state
+        )
+
+    @property
+    def to_state_label(self) -> str:
+        return (
+            Contract.State(self.to_state).label if self.to_state in Contract.State.values else self.to_state
+        )
+
+    @property
     def who(self) -> str:
         if self.actor_label:
             return self.actor_label

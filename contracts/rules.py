@@ -264,8 +264,9 @@ def technical_settings(
     today: date | None = None,
 ) -> list[SettingsSection]:
     """The "Informations techniques" tab: voicemail (R-SET-1), APN (R-SET-2 Orange / R-SET-3 Bouygues)
-    with the fixed-IP and partner-platform logins when the line has them, and the network name
-    (R-SET-4). ``visp_index`` > 1 gives ``partenaire2.otd``… for partners with several VISPs."""
+    with the fixed-IP and partner-platform logins when the line has them, the network name
+    (R-SET-4) and the SIM profile used abroad (R-ROA-5). ``visp_index`` > 1 gives ``partenaire2.otd``…
+    for partners with several VISPs."""
     msisdn = msisdn or ""
     sections: list[SettingsSection] = []
     visp = "" if visp_index <= 1 else str(visp_index)
@@ -386,7 +387,38 @@ def technical_settings(
             "R-SET-4",
         )
     )
+    sections.append(roaming_profile_section())  # R-ROA-5
     return sections
+
+
+# R-ROA-5: the SIM holds two profiles; its applet picks one from the country the phone is in. France and
+# Belgium (direct roaming agreement with Proximus) use the domestic profile, every other country the
+# international one (a switch the phone may see as a SIM change; the APN settings stay those of France).
+DOMESTIC_PROFILE = "domestic"
+INTERNATIONAL_PROFILE = "international"
+DOMESTIC_PROFILE_COUNTRIES = ("FR", "BE")
+
+
+def sim_profile(country: str) -> str:
+    """R-ROA-5: ``domestic`` in France and Belgium, ``international`` elsewhere (ISO 3166 alpha-2 code)."""
+    code = (country or "").strip().upper()
+    if not code:
+        raise ValueError("country code required")
+    return DOMESTIC_PROFILE if code in DOMESTIC_PROFILE_COUNTRIES else INTERNATIONAL_PROFILE
+
+
+def roaming_profile_section() -> SettingsSection:
+    """R-ROA-5 as shown in the "Informations techniques" tab."""
+    label = {DOMESTIC_PROFILE: _("Domestique"), INTERNATIONAL_PROFILE: _("International")}
+    return SettingsSection(
+        _("Profil SIM en itinérance"),
+        [
+            (_("France"), label[sim_profile("FR")]),
+            (_("Belgique (accord direct Proximus)"), label[sim_profile("BE")]),
+            (_("Autres pays"), label[INTERNATIONAL_PROFILE]),
+        ],
+        "R-ROA-5",
+    )
 
 
 # --------------------------------------------------------------------------------------------------

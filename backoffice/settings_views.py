@@ -1,0 +1,276 @@
+"""Back-office "Paramètres" (R-BO-3): Mon entreprise, Mes fichiers et images (the self-care logo, R-SC-2),
+Contacts (the partner's staff and their roles).
+
+Every staff member may read the settings; only the partner's admins change them: each write is its own
+POST-only view behind ``admin_required`` (403 for a collaborator). No URL here takes a parameter: the
+partner is the one of the logged-in user, and a member picked for a role change comes from the POST body
+through a scoped selector (404 for another partner's member). Rules live in ``partners.services``.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from core.errors import RuleViolation
+from partners.hosts import selfcare_url
+from partners.models import Partner, PartnerMembership
+from partners.selectors import partner_membership_get_for_partner_or_404, partner_staff_list
+from partners.services import (
+    LOGO_SIZE,
+    partner_logo_remove,
+    partner_logo_set,
+    partner_settings_update,
+    partner_staff_add,
+    partner_staff_role_set,
+)
+
+from .access import admin_required, partner_required
+
+TABS = (
+    ("company", gettext_lazy("Mon entreprise"), "backoffice:settings_company"),
+    ("files", gettext_lazy("Mes fichiers et images"), "backoffice:settings_files"),
+    ("contacts", gettext_lazy("Contacts"), "backoffice:settings_contacts"),
+)
+
+
+class RuleViolationFormMixin:
+    def add_rule_violation(self, exc: RuleViolation) -> None:
+        """A service's refusal next to the field it names (or on top of the form)."""
+        field = exc.field if exc.field in self.fields else None
+        self.add_error(field, str(exc.message))
+
+
+class CompanyForm(RuleViolationFormMixin, forms.Form):
+    name = forms.CharField(label=gettext_lazy("Raison sociale"), max_length=200)
+    notification_email = forms.EmailField(
+        label=gettext_lazy("E-mail des notifications"),
+        required=False,
+        help_text=gettext_lazy(
+            "Reçoit les notifications (actions selfcare, alertes). Vide : les e-mails des administrateurs."
+        ),
+    )
+    notify_selfcare_orders = forms.BooleanField(
+        label=gettext_lazy("Notification e-mail « Commande selfcare »"),
+        required=False,
+        help_text=gettext_lazy(
+            "Un e-mail à chaque action d'un client dans son espace client : suspension, réactivation, "
+            "recharge, changement de SIM, renommage de l'utilisateur (R-SC-8)."
+        ),
+    )
+
+    @classmethod
+    def initial_from(cls, partner: Partner) -> dict:
+        return {
+            "name": partner.name,
+            "notification_email": partner.notification_email,
+            "notify_selfcare_orders": partner.notify_selfcare_orders,
+        }
+
+
+class LogoForm(RuleViolationFormMixin, forms.Form):
+    # A plain FileField: partners.services.logo_fit is the one judge of what an acceptable image is.
+    logo = forms.FileField(
+        label=gettext_lazy("Logo"),
+        help_text=gettext_lazy("PNG, JPEG ou WebP, 1 Mo au plus. Il est ajusté en 120 × 60 px."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
+
+
+class StaffAddForm(RuleViolationFormMixin, forms.Form):
+    username = forms.CharField(label=gettext_lazy("Identifiant"), max_length=150)
+    email = forms.EmailField(label=gettext_lazy("E-mail"))
+    first_name = forms.CharField(label=gettext_lazy("Prénom"), max_length=150, required=False)
+    last_name = forms.CharField(label=gettext_lazy("Nom"), max_length=150, required=False)
+    role = forms.ChoiceField(
+        label=gettext_lazy("Rôle"),
+        choices=PartnerMembership.Role.choices,
+        initial=PartnerMembership.Role.STAFF,
+    )
+    password = forms.CharField(
+        label=gettext_lazy("Mot de passe initial"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=gettext_lazy("Laissez vide pour en générer un (affiché une seule fois)."),
+    )
+
+
+class RoleForm(forms.Form):
+    member = forms.IntegerField(widget=forms.HiddenInput)
+    role = forms.ChoiceField(label=gettext_lazy("Rôle"), choices=PartnerMembership.Role.choices)
+
+
+def _is_admin(request: HttpRequest) -> bool:
+    return request.user.membership.is_admin
+
+
+def _render(request: HttpRequest, tab: str, context: dict, status: int = 200) -> HttpResponse:
+    partner = request.staff_partner
+    context = {
+        "tabs": TABS,
+        "tab": tab,
+        "partner": partner,
+        "is_admin": _is_admin(request),
+        **context,
+    }
+    return render(request, f"backoffice/settings/{tab}.html", context, status=status)
+
+
+# --- Mon entreprise --------------------------------------------------------------------------------------
+
+
+def _company_page(request: HttpRequest, form: CompanyForm | None = None, status: int = 200) -> HttpResponse:
+    partner = request.staff_partner
+    if form is None and _is_admin(request):
+        form = CompanyForm(initial=CompanyForm.initial_from(partner))
+    return _render(
+        request,
+        "company",
+        {"form": form, "selfcare_url": selfcare_url(partner.slug, request)},
+        status=status,
+    )
+
+
+@require_GET
+@partner_required
+def settings_company_view(request: HttpRequest) -> HttpResponse:
+    return _company_page(request)
+
+
+@admin_required
+@require_POST
+def settings_company_update_view(request: HttpRequest) -> HttpResponse:
+    form = CompanyForm(request.POST)
+    if form.is_valid():
+        try:
+            partner_settings_update(partner=request.staff_partner, **form.cleaned_data)
+        except RuleViolation as exc:
+            form.add_rule_violation(exc)
+        else:
+            messages.success(request, _("Les informations de votre société ont été enregistrées."))
+            return redirect("backoffice:settings_company")
+    return _company_page(request, form, status=422)
+
+
+# --- Mes fichiers et images ------------------------------------------------------------------------------
+
+
+def _files_page(request: HttpRequest, form: LogoForm | None = None, status: int = 200) -> HttpResponse:
+    partner = request.staff_partner
+    return _render(
+        request,
+        "files",
+        {
+            "form": form or (LogoForm() if _is_admin(request) else None),
+            "logo_size": LOGO_SIZE,
+            "selfcare_url": selfcare_url(partner.slug, request),
+        },
+        status=status,
+    )
+
+
+@require_GET
+@partner_required
+def settings_files_view(request: HttpRequest) -> HttpResponse:
+    return _files_page(request)
+
+
+@admin_required
+@require_POST
+def settings_logo_upload_view(request: HttpRequest) -> HttpResponse:
+    form = LogoForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            partner_logo_set(partner=request.staff_partner, file=form.cleaned_data["logo"])
+        except RuleViolation as exc:
+            form.add_rule_violation(exc)
+        else:
+            messages.success(request, _("Le logo a été enregistré ; il s'affiche sur votre espace client."))
+            return redirect("backoffice:settings_files")
+    return _files_page(request, form, status=422)
+
+
+@admin_required
+@require_POST
+def settings_logo_remove_view(request: HttpRequest) -> HttpResponse:
+    partner_logo_remove(partner=request.staff_partner)
+    messages.success(request, _("Le logo a été supprimé."))
+    return redirect("backoffice:settings_files")
+
+
+# --- Contacts --------------------------------------------------------------------------------------------
+
+
+def _contacts_page(
+    request: HttpRequest,
+    *,
+    add_form: StaffAddForm | None = None,
+    role_error: tuple[int, str] | None = None,
+    created: tuple | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    members = list(partner_staff_list(request.staff_partner))
+    is_admin = _is_admin(request)
+    if add_form is None and is_admin:
+        add_form = StaffAddForm()
+    return _render(
+        request,
+        "contacts",
+        {
+            "members": members,
+            "roles": PartnerMembership.Role.choices,
+            "add_form": add_form,
+            "role_error": role_error,
+            "created": created,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@partner_required
+def settings_contacts_view(request: HttpRequest) -> HttpResponse:
+    return _contacts_page(request)
+
+
+@admin_required
+@require_POST
+def settings_contact_add_view(request: HttpRequest) -> HttpResponse:
+    """Adds a staff member. On success the page is rendered directly (no redirect): a generated initial
+    password is shown once in this response and never stored in a message cookie or the session."""
+    form = StaffAddForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            user, password = partner_staff_add(partner=request.staff_partner, **data)
+        except RuleViolation as exc:
+            form.add_rule_violation(exc)
+        else:
+            generated = password if not data["password"] else None
+            return _contacts_page(request, add_form=StaffAddForm(), created=(user, generated))
+    return _contacts_page(request, add_form=form, status=422)
+
+
+@admin_required
+@require_POST
+def settings_contact_role_view(request: HttpRequest) -> HttpResponse:
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        return _contacts_page(request, role_error=(None, _("Choisissez un rôle valide.")), status=422)
+    membership = partner_membership_get_for_partner_or_404(request.staff_partner, form.cleaned_data["member"])
+    try:
+        membership = partner_staff_role_set(membership=membership, role=form.cleaned_data["role"])
+    except RuleViolation as exc:
+        return _contacts_page(request, role_error=(membership.pk, str(exc.message)), status=422)
+    messages.success(
+        request,
+        _("Le rôle de %(user)s est maintenant « %(role)s ».")
+        % {"user": membership.user.get_username(), "role": membership.get_role_display()},
+    )
+    return redirect("backoffice:settings_contacts")
