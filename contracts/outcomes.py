@@ -63,20 +63,73 @@ CREATION_KINDS = frozenset({RequestKind.CREATE_LINE, RequestKind.CREATE_LINE_ESI
 # --------------------------------------------------------------------------------------------------------
 
 
-def _lock(request_id: int) -> tuple[OperatorRequest, Contract] | None:
+def _lock(request_id: int, contract_id: int | None = None) -> tuple[OperatorRequest, Contract] | None:
     """Lock the contract (with the partner, number, SIM and eSIM the appliers read), then the request (fixed
     order). ``None`` when the request does not exist. Small queries on purpose: a six-table join costs more
-    to plan than the lazy loads it would save."""
-    contract_id = OperatorRequest.objects.filter(pk=request_id).values_list("contract_id", flat=True).first()
+    to plan than the lazy loads it would save.
+
+    ``contract_id``: the request's contract when the caller already knows it (it never changes), which saves
+    the look-up; checked once both rows are locked, and looked up again when it was not the request's."""
     if contract_id is None:
+        contract_id = (
+            OperatorRequest.objects.filter(pk=request_id).values_list("contract_id", flat=True).first()
+        )
+        if contract_id is None:
+            return None
+    try:  # ``get``: no ordering to build or sort (Contract is ordered by -created_at)
+        contract = (
+            Contract.objects.select_for_update(of=("self",))
+            .select_related("partner", "phone_number", "sim", "esim")
+            .get(pk=contract_id)
+        )
+    except Contract.DoesNotExist:
+        contract = None
+    try:
+        request = OperatorRequest.objects.select_for_update().get(pk=request_id)
+    except OperatorRequest.DoesNotExist:
         return None
-    contract = (
-        Contract.objects.select_for_update(of=("self",))
-        .select_related("partner", "phone_number", "sim", "esim")
-        .get(pk=contract_id)
-    )
-    request = OperatorRequest.objects.select_for_update().get(pk=request_id)
+    if contract is None or request.contract_id != contract.pk:  # a wrong hint: lock the right contract
+        return _lock(request_id)
     return request, contract
+
+
+def _move_contract(
+    contract: Contract,
+    to_state: str,
+    *,
+    actor_label: str,
+    message: str,
+    data: dict[str, Any],
+    **changes,
+) -> Contract:
+    """``contract_transition`` for a contract this module already holds locked (``_lock``): the same rule
+    (``Contract.TRANSITIONS``, idempotent, illegal move refused with R-CON-8 by ``contract_transition`` itself),
+    the same ``update_fields`` save and history line, without locking the row a second time."""
+    if contract.state == to_state or to_state not in Contract.TRANSITIONS[contract.state]:
+        return contract_transition(
+            contract=contract,
+            to_state=to_state,
+            actor_label=actor_label,
+            message=message,
+            data=data,
+            **changes,
+        )
+    from_state = contract.state
+    contract.state = to_state
+    contract.state_changed_at = timezone.now()
+    for name, value in changes.items():
+        setattr(contract, name, value)
+    contract.save(update_fields=["state", "state_changed_at", "updated_at", *changes.keys()])
+    contract_event_record(
+        contract=contract,
+        kind=ContractEvent.Kind.STATE_CHANGED,
+        message=message,
+        actor_label=actor_label,
+        from_state=from_state,
+        to_state=to_state,
+        data=data,
+    )
+    return contract
 
 
 def _move_request(request: OperatorRequest, to_state: str, **changes) -> OperatorRequest:
@@ -129,9 +182,9 @@ def _apply_line_created(request: OperatorRequest, contract: Contract, result: di
         status=ContractOption.Status.ACTIVE, activated_at=now
     )
     number = changes.get("msisdn") or contract.msisdn or ""
-    contract_transition(
-        contract=contract,
-        to_state=Contract.State.ACTIVE,
+    _move_contract(
+        contract,
+        Contract.State.ACTIVE,
         actor_label=_("Opérateur"),
         message=_("Ligne activée par l'opérateur (numéro %(msisdn)s).") % {"msisdn": number}
         if number
@@ -188,7 +241,7 @@ def _record_contract_error(request: OperatorRequest, contract: Contract, error: 
 
 
 def operator_request_completed(
-    *, request_id: int, result: dict[str, Any], operator_reference: str = ""
+    *, request_id: int, result: dict[str, Any], operator_reference: str = "", contract_id: int | None = None
 ) -> OperatorRequest | None:
     """The operator completed the request: request → completed (result kept, and ``operator_reference`` when
     given), then the kind's applier (``APPLIERS``), which writes the history line; a kind without applier gets
@@ -196,21 +249,37 @@ def operator_request_completed(
     unchanged. Returns ``None`` when the request does not exist.
 
     When the applier refuses (``RuleViolation``: the contract moved on meanwhile), the operator's word is kept
-    all the same: the request is completed and the refusal is written in the history."""
+    all the same: the request is completed and the refusal is written in the history.
+
+    ``contract_id`` (optional): the request's contract, when the caller has it (saves a look-up)."""
     try:
-        return _complete(request_id=request_id, result=result or {}, operator_reference=operator_reference)
+        return _complete(
+            request_id=request_id,
+            result=result or {},
+            operator_reference=operator_reference,
+            contract_id=contract_id,
+        )
     except RuleViolation as exc:
         logger.warning("operator result of request %s not applied: %s", request_id, exc.message)
         return _complete(
-            request_id=request_id, result=result or {}, operator_reference=operator_reference, refused=exc
+            request_id=request_id,
+            result=result or {},
+            operator_reference=operator_reference,
+            contract_id=contract_id,
+            refused=exc,
         )
 
 
 @transaction.atomic
 def _complete(
-    *, request_id: int, result: dict[str, Any], operator_reference: str, refused: RuleViolation | None = None
+    *,
+    request_id: int,
+    result: dict[str, Any],
+    operator_reference: str,
+    contract_id: int | None = None,
+    refused: RuleViolation | None = None,
 ) -> OperatorRequest | None:
-    locked = _lock(request_id)
+    locked = _lock(request_id, contract_id)
     if locked is None:
         return None
     request, contract = locked

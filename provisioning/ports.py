@@ -20,11 +20,17 @@ Payloads are JSON-serialisable dicts; the keys a simulator reads:
   and ``ordered_at`` (ISO datetime of the order: the J+3 floor of R-PRV-4 counts from it).
 - every other kind: ``operator_line_id`` (or ``msisdn``) of the line, plus — ``change_offer``: ``offer_code``
   (and optionally ``range``, ``blocked``); ``swap_sim``: ``iccid`` of the new SIM, or ``esim: True``;
-  ``add_option``/``remove_option``: ``option_code``; ``topup``: ``volume_bytes`` (int).
+  ``add_option``/``remove_option``: ``option_code`` (``add_option`` may name in ``replaces`` the option the
+  new one replaces — a roaming choice changed within the month, R-OPT-4: the replaced option ends at once, the
+  new one starts, and an option ended before may be added again); ``topup``: ``volume_bytes`` (int).
 
 Results (``OperatorStatus.result`` once completed): creations give ``operator_line_id``, ``msisdn``, ``iccid``,
 ``esim`` (and for an eSIM ``activation_code`` and ``confirmation_code``); line actions give ``operator_line_id``,
-``line_status`` and what changed (``iccid`` after a swap, ``topup_total_bytes``, ``ends_at`` of an option…).
+``line_status`` and what changed (``iccid`` after a swap, ``topup_total_bytes``, ``ends_at`` of an option,
+``replaced`` and ``replaced_ended_at`` of an option replaced by ``add_option``…).
+
+A ticket may carry the request's final ``outcome`` when the operator settled it at submit (a synchronous
+operator, a zero-latency simulator, or a key it already settled): the platform then needs no status call.
 """
 
 from __future__ import annotations
@@ -58,6 +64,9 @@ class OperatorTicket:
     #: True when the key was already known (this submit did nothing new).
     duplicate: bool = False
     status: str = "accepted"
+    #: The final answer when the operator already has it at submit (it settled the request synchronously, or
+    #: the key names a request settled before); ``None``: ask ``request_status`` later.
+    outcome: OperatorStatus | None = None
 
 
 @dataclass(frozen=True)

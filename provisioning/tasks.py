@@ -18,6 +18,11 @@ guide, "Visibility timeout"), and how they hold here:
   re-sends requests sent long ago without an operator answer and polls outstanding ones, so nothing waits for
   the broker to redeliver.
 - A missing row (deleted meanwhile) ends the task cleanly.
+- Batches (``provisioning.request_send_batch``): the sweep sends claimed ids ``PROVISIONING_SEND_BATCH_SIZE`` at a
+  time, one message per batch instead of one per request (the per-message cost of Celery is most of a line's
+  cost at zero latency). Each id is sent by the same idempotent ``services.request_send``, so a redelivered
+  batch only finishes what is left; a transient error goes to that request's own ``request_send_task``
+  (autoretry with backoff), never retries the whole batch.
 
 No ``queue=``: the tasks run on Celery's default queue, which every worker of ``docker-compose.yml`` and
 ``make run`` consumes; a dedicated queue would need a ``-Q`` on every worker command line for no gain yet.
@@ -28,6 +33,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from contracts.models import OperatorRequest
 from provisioning import services
@@ -52,8 +58,8 @@ _RETRYING = {
 }
 
 
-def _enqueue_send(request_id: int) -> None:
-    request_send_task.apply_async(args=[request_id])
+def _enqueue_send_batch(request_ids: list[int]) -> None:
+    request_send_batch_task.apply_async(args=[list(request_ids)])
 
 
 def _enqueue_poll(request_id: int) -> None:
@@ -71,9 +77,10 @@ def _schedule_poll(request: OperatorRequest | None) -> None:
 )
 def dispatch_due_requests_task() -> dict:
     """The sweep (beat, every ``PROVISIONING_SWEEP_SECONDS``; woken by orders after commit): plans pending
-    requests, sends due ones, re-sends stale ones, polls outstanding ones — each send/poll as its own task.
+    requests, sends due ones and re-sends stale ones (``request_send_batch`` tasks of
+    ``PROVISIONING_SEND_BATCH_SIZE`` claimed ids), polls outstanding ones (one task each).
     Safe to run twice at once: every request is claimed by one sweep only."""
-    report = services.dispatch_due_requests(send=_enqueue_send, poll=_enqueue_poll)
+    report = services.dispatch_due_requests(send_batch=_enqueue_send_batch, poll=_enqueue_poll)
     return report.__dict__
 
 
@@ -86,6 +93,39 @@ def request_send_task(self, request_id: int) -> str:
         return "missing"
     _schedule_poll(request)
     return request.state
+
+
+@shared_task(
+    name="provisioning.request_send_batch", acks_late=True, reject_on_worker_lost=True, ignore_result=True
+)
+def request_send_batch_task(request_ids: list[int]) -> dict[str, int]:
+    """Submit several claimed requests, one after the other — the sweep's way to send many requests without
+    one Celery message each (``PROVISIONING_SEND_BATCH_SIZE``). Each request is sent exactly as
+    ``request_send_task`` sends it (its own row, its own idempotency key, its own outcome transaction), so a
+    batch delivered twice, or cut by a killed worker and delivered again (``acks_late``), only finishes what
+    was left: completed requests are skipped. A transient operator error on one request does not retry the
+    batch: that request goes to its own ``request_send_task`` with Celery's backoff; any other error is
+    logged and left to the sweep (the row still says ``sent``)."""
+    states: dict[str, int] = {}
+    for request_id in request_ids:
+        try:
+            request = services.request_send(request_id=request_id)
+        except OperatorTransientError as exc:
+            logger.info(
+                "request %s: transient operator error (%s), retried on its own", request_id, exc.message
+            )
+            request_send_task.apply_async(args=[request_id], countdown=RETRY_BACKOFF)
+            state = "retrying"
+        except SoftTimeLimitExceeded:  # the rest of the batch stays claimed: the stale-send sweep sends it
+            raise
+        except Exception:
+            logger.exception("sending operator request %s failed", request_id)
+            state = "error"
+        else:
+            _schedule_poll(request)
+            state = "missing" if request is None else request.state
+        states[state] = states.get(state, 0) + 1
+    return states
 
 
 @shared_task(bind=True, name="provisioning.request_poll", **_RETRYING)

@@ -8,13 +8,15 @@
   (one-to-one constraint). A request that *failed* with a retryable error is attempted again under the same key.
 - **Asynchrony**: an accepted request completes ``latency`` seconds later (``settings.SIMULATOR_LATENCY_SECONDS``),
   lazily when ``request_status`` is asked or when ``simulator_tick`` runs; with zero latency it completes
-  inside the submit.
+  inside the submit — accepted and settled in one transaction (``_accept_settled``), and the ticket carries the
+  outcome (``OperatorTicket.outcome``) so the platform needs no status call.
 - **Failures**: with probability ``failure_rate`` (``settings.SIMULATOR_FAILURE_RATE``) an attempt fails — half
   of the time as an ``OperatorTransientError`` on submit (nothing recorded), otherwise as a retryable failed
   status at completion. Draws come from ``self.rng`` (a ``random.Random``; pass ``seed=`` or ``rng=`` for
   deterministic tests, or set ``settings.SIMULATOR_SEED``).
-- **State**: lines (active/suspended/terminated), numbers and SIMs ever used (never reused, R-CON-6), options,
-  data block, top-ups (applied after the latency, R-PRV-5). Illegal moves are refused on submit and, if the line
+- **State**: lines (active/suspended/terminated), numbers and SIMs ever used (never reused, R-CON-6), options
+  (an ``add_option`` with ``replaces`` ends the replaced option and starts the new one, R-OPT-4), data block,
+  top-ups (applied after the latency, R-PRV-5). Illegal moves are refused on submit and, if the line
   changed meanwhile, end the request failed (not retryable).
 
 Call the port outside of a database transaction, as you would call a remote system: the simulator commits
@@ -32,7 +34,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from stdnum import luhn
 
@@ -63,6 +65,25 @@ _ALLOWED_FROM = {
     RequestKind.TERMINATE: {Line.Status.ACTIVE, Line.Status.SUSPENDED},
 }
 _LIVE = {Line.Status.ACTIVE, Line.Status.SUSPENDED}
+
+
+def _without_replaced(options: list[str], payload: Payload) -> list[str]:
+    """The line's options once the one named by ``replaces`` (if any) has ended (R-OPT-4)."""
+    replaces = str(payload.get("replaces") or "")
+    return [c for c in options if c != replaces] if replaces else list(options)
+
+
+def _operator_side_commit() -> None:
+    """The simulator's own transaction commits without waiting for its WAL flush (PostgreSQL
+    ``synchronous_commit = off``, this transaction only). It stands for the operator's system, whose disk
+    is not ours to wait on, and nothing is weakened for the platform: WAL is written in order, so the
+    platform's next synchronous commit (the outcome of this very request) makes this one durable too — the
+    platform can never durably record an answer the operator's state lacks. Only for a transaction the
+    simulator opened itself (never a caller's), and only on PostgreSQL."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _fmt(at: datetime) -> str:
@@ -156,32 +177,85 @@ class BaseSimulator:
         if not key or len(key) > 200:
             raise self._refusal("Clé d'idempotence absente ou trop longue.", "invalid_key")
         now = timezone.now()
-        existing = Req.objects.filter(network=self.network, idempotency_key=key).first()
+        existing = self._by_key(key)
         if existing is not None:
             return self._replay(existing, kind, now)
-        self._check_payload(kind, payload)
+        try:
+            self._check_payload(kind, payload)
+        except OperatorRefusal as exc:
+            # The same key may have just created the line in another process (it committed between our two
+            # look-ups): its ticket is ours, this is no reuse of a number or SIM.
+            if exc.code in {"iccid_used", "msisdn_used"}:
+                existing = self._by_key(key)
+                if existing is not None:
+                    return self._replay(existing, kind, now)
+            raise
         self._check_window(kind, payload, now)
         planned_failure = self._draw_failure()
         line = self._check_state(kind, payload)
+        fields = {
+            "network": self.network,
+            "idempotency_key": key,
+            "reference": f"{self.prefix}-{uuid.uuid4().hex[:16].upper()}",
+            "kind": kind,
+            "payload": payload,
+            "accepted_at": now,
+            "complete_after": now + self.latency,
+            "planned_failure": planned_failure,
+            "line": line,
+        }
+        if fields["complete_after"] <= now:
+            settled = self._accept_settled(fields, now)
+            if settled is not None:
+                return self._ticket(settled, duplicate=False, outcome=self._status(settled))
         try:
             with transaction.atomic():
-                req = Req.objects.create(
-                    network=self.network,
-                    idempotency_key=key,
-                    reference=f"{self.prefix}-{uuid.uuid4().hex[:16].upper()}",
-                    kind=kind,
-                    payload=payload,
-                    accepted_at=now,
-                    complete_after=now + self.latency,
-                    planned_failure=planned_failure,
-                    line=line,
-                )
+                req = Req.objects.create(**fields)
         except IntegrityError:  # the same key won a race in another process: its ticket is ours
             existing = Req.objects.get(network=self.network, idempotency_key=key)
             return self._replay(existing, kind, now)
         if req.complete_after <= now:
             self._complete_one(req.pk, now)
         return self._ticket(req, duplicate=False)
+
+    def _accept_settled(self, fields: dict[str, Any], now: datetime) -> Req | None:
+        """Zero latency: accept and settle the request in ONE transaction. Nobody else can see the row before
+        it is settled, so it needs no row lock, and a new creation request has no line yet (no look-up, no
+        savepoints): about 6 statements instead of about 20. The same constraints hold (one request per key,
+        one line per creation request, a number or SIM used once, R-CON-6): any refusal or collision rolls
+        everything back and returns ``None``, and the caller takes the step-by-step path (accept, then settle
+        under a row lock), which records a refusal as a failed request and answers a key that won a race in
+        another process with that request's ticket."""
+        own_transaction = not transaction.get_connection().in_atomic_block
+        try:
+            with transaction.atomic():
+                if own_transaction:
+                    _operator_side_commit()
+                if fields["planned_failure"]:
+                    return Req.objects.create(**fields, **self._failed_fields(now))
+                req = Req.objects.create(**fields)
+                req.result = self._apply(req, now, fresh=True)
+                req.status, req.completed_at = Req.Status.COMPLETED, now
+                req.save(update_fields=["status", "completed_at", "result", "line"])
+                return req
+        except (IntegrityError, OperatorRefusal):
+            return None
+
+    @staticmethod
+    def _failed_fields(now: datetime) -> dict[str, Any]:
+        """A simulated technical failure at completion (failure rate): retryable under the same key."""
+        return {
+            "status": Req.Status.FAILED,
+            "retryable": True,
+            "completed_at": now,
+            "error": "Erreur technique de l'opérateur (simulée), veuillez renvoyer la demande.",
+        }
+
+    def _by_key(self, key: str) -> Req | None:
+        try:
+            return Req.objects.get(network=self.network, idempotency_key=key)
+        except Req.DoesNotExist:
+            return None
 
     def request_status(self, reference: str) -> OperatorStatus:
         req = Req.objects.filter(network=self.network, reference=reference).first()
@@ -217,8 +291,8 @@ class BaseSimulator:
                 return False
             req.completed_at = now
             if req.planned_failure:
-                req.status, req.retryable = Req.Status.FAILED, True
-                req.error = "Erreur technique de l'opérateur (simulée), veuillez renvoyer la demande."
+                for name, value in self._failed_fields(now).items():
+                    setattr(req, name, value)
             else:
                 try:
                     with transaction.atomic():
@@ -230,10 +304,12 @@ class BaseSimulator:
             req.save(update_fields=["status", "completed_at", "result", "error", "retryable", "line"])
             return True
 
-    def _apply(self, req: Req, now: datetime) -> dict[str, Any]:
+    def _apply(self, req: Req, now: datetime, *, fresh: bool = False) -> dict[str, Any]:
+        """Does the request at the operator; ``fresh``: the request was inserted in this very transaction
+        (``_accept_settled``)."""
         kind, payload = RequestKind(req.kind), req.payload
         if kind in CREATION_KINDS:
-            return self._apply_creation(req, now)
+            return self._apply_creation(req, now, fresh=fresh)
         line = Line.objects.select_for_update().get(pk=req.line_id)
         allowed = _ALLOWED_FROM.get(kind, _LIVE)
         if line.status not in allowed:
@@ -274,12 +350,18 @@ class BaseSimulator:
                 )
             result.update(iccid=iccid, esim=esim)
         elif kind == RequestKind.ADD_OPTION:
+            # R-OPT-4: an option added in place of another (``replaces``, a roaming choice changed within the
+            # month) ends the replaced one now and starts the new one; a code ended before may come back.
             code = payload["option_code"]
-            if code in line.options:
+            kept = _without_replaced(line.options, payload)
+            if code in kept:
                 raise self._refusal(f"L'option {code} est déjà active sur la ligne.", "option_exists")
-            line.options = [*line.options, code]
+            replaced = [c for c in line.options if c not in kept]
+            line.options = [*kept, code]
             fields.append("options")
             result["options"] = line.options
+            if replaced:
+                result.update(replaced=replaced, replaced_ended_at=rules.utc(now).isoformat())
         elif kind == RequestKind.REMOVE_OPTION:
             code = payload["option_code"]
             if code not in line.options:
@@ -303,15 +385,40 @@ class BaseSimulator:
             **result,
         }
 
-    def _apply_creation(self, req: Req, now: datetime) -> dict[str, Any]:
+    def _apply_creation(self, req: Req, now: datetime, *, fresh: bool = False) -> dict[str, Any]:
+        """Creates the line of a creation request once (one-to-one ``creation_request``). ``fresh``: the
+        request was inserted in this transaction, so it has no line yet, and any collision (number drawn
+        twice, SIM used) raises ``IntegrityError`` to the caller instead of being retried under savepoints."""
         payload = req.payload
-        existing = Line.objects.filter(creation_request=req).first()
+        existing = None if fresh else Line.objects.filter(creation_request=req).first()
         if existing is None:
             esim = req.kind == RequestKind.CREATE_LINE_ESIM or bool(payload.get("esim"))
             iccid = self._new_iccid(payload, esim=esim)
-            line = self._create_line_row(req, payload, iccid=iccid, esim=esim, now=now)
-            self._register(line, SimulatedIdentifier.Kind.MSISDN, line.msisdn, now)
-            self._register(line, SimulatedIdentifier.Kind.ICCID, iccid, now)
+            if fresh:
+                line = self._line_row(
+                    req,
+                    payload,
+                    payload.get("msisdn") or self.assign_msisdn(payload),
+                    iccid=iccid,
+                    esim=esim,
+                    now=now,
+                )
+                line.save(force_insert=True)
+                SimulatedIdentifier.objects.bulk_create(
+                    [
+                        SimulatedIdentifier(
+                            network=self.network, kind=kind, value=value, line=line, assigned_at=now
+                        )
+                        for kind, value in (
+                            (SimulatedIdentifier.Kind.MSISDN, line.msisdn),
+                            (SimulatedIdentifier.Kind.ICCID, iccid),
+                        )
+                    ]
+                )
+            else:
+                line = self._create_line_row(req, payload, iccid=iccid, esim=esim, now=now)
+                self._register(line, SimulatedIdentifier.Kind.MSISDN, line.msisdn, now)
+                self._register(line, SimulatedIdentifier.Kind.ICCID, iccid, now)
             if esim:
                 self._fill_esim(line, payload, iccid=iccid, now=now)
                 line.save(update_fields=["esim_activation_code", "esim_confirmation_code"])
@@ -337,19 +444,9 @@ class BaseSimulator:
             msisdn = wanted or self.assign_msisdn(payload)
             try:
                 with transaction.atomic():
-                    return Line.objects.create(
-                        network=self.network,
-                        operator_line_id=f"{self.prefix}L-{uuid.uuid4().hex[:12].upper()}",
-                        creation_request=req,
-                        msisdn=msisdn,
-                        iccid=iccid,
-                        esim=esim,
-                        ported=req.kind == RequestKind.PORT_IN,
-                        offer_code=payload.get("offer_code", ""),
-                        offer_range=payload.get("range", ""),
-                        options=list(payload.get("options") or []),
-                        activated_at=now,
-                    )
+                    line = self._line_row(req, payload, msisdn, iccid=iccid, esim=esim, now=now)
+                    line.save(force_insert=True)
+                    return line
             except IntegrityError:
                 if Line.objects.filter(creation_request=req).exists():
                     raise
@@ -358,6 +455,23 @@ class BaseSimulator:
         raise OperatorTransientError(
             "Plus de numéro disponible, réessayez.", network=self.network
         )  # pragma: no cover
+
+    def _line_row(
+        self, req: Req, payload: dict, msisdn: str, *, iccid: str, esim: bool, now: datetime
+    ) -> Line:
+        return Line(
+            network=self.network,
+            operator_line_id=f"{self.prefix}L-{uuid.uuid4().hex[:12].upper()}",
+            creation_request=req,
+            msisdn=msisdn,
+            iccid=iccid,
+            esim=esim,
+            ported=req.kind == RequestKind.PORT_IN,
+            offer_code=payload.get("offer_code", ""),
+            offer_range=payload.get("range", ""),
+            options=list(payload.get("options") or []),
+            activated_at=now,
+        )
 
     def _register(self, line: Line, kind: str, value: str, now: datetime) -> None:
         try:
@@ -447,9 +561,10 @@ class BaseSimulator:
             if offer_range in self.unsupported_ranges:
                 raise self._refusal(f"Gamme {offer_range} non proposée par l'opérateur.", "unsupported_range")
             esim = kind == RequestKind.CREATE_LINE_ESIM or bool(payload.get("esim"))
-            if not esim or payload.get("iccid"):
-                self._check_iccid(payload.get("iccid"))
             msisdn = payload.get("msisdn") or ""
+            used = self._used_identifiers(iccid=payload.get("iccid") or "", msisdn=msisdn)
+            if not esim or payload.get("iccid"):
+                self._check_iccid(payload.get("iccid"), used=used)
             if kind == RequestKind.PORT_IN:
                 if not msisdn:
                     raise self._refusal("Le numéro à porter est obligatoire.", "msisdn_missing")
@@ -463,9 +578,7 @@ class BaseSimulator:
             if msisdn:
                 if not (MOBILE_RE.match(msisdn) or DATA_NUMBER_RE.match(msisdn)):
                     raise self._refusal(f"Numéro invalide : {msisdn}.", "msisdn_invalid")
-                if SimulatedIdentifier.objects.filter(
-                    network=self.network, kind="msisdn", value=msisdn
-                ).exists():
+                if (SimulatedIdentifier.Kind.MSISDN, msisdn) in used:
                     raise self._refusal(f"Le numéro {msisdn} est déjà attribué.", "msisdn_used")
             return
         if not (payload.get("operator_line_id") or payload.get("msisdn")):
@@ -486,11 +599,29 @@ class BaseSimulator:
         ):
             raise self._refusal("Volume de recharge invalide.", "volume_invalid")
 
-    def _check_iccid(self, iccid: str | None) -> None:
+    def _used_identifiers(self, *, iccid: str = "", msisdn: str = "") -> set[tuple[str, str]]:
+        """Which of these identifiers the operator ever used (R-CON-6), in one query: ``{(kind, value)}``."""
+        iccid = iccid.upper().rstrip("F")
+        wanted = [
+            Q(kind=kind, value=value)
+            for kind, value in (
+                (SimulatedIdentifier.Kind.ICCID, iccid),
+                (SimulatedIdentifier.Kind.MSISDN, msisdn),
+            )
+            if value
+        ]
+        if not wanted:
+            return set()
+        found = SimulatedIdentifier.objects.filter(Q(*wanted, _connector=Q.OR), network=self.network)
+        return set(found.values_list("kind", "value"))
+
+    def _check_iccid(self, iccid: str | None, *, used: set[tuple[str, str]] | None = None) -> None:
         iccid = (iccid or "").upper().rstrip("F")
         if not ICCID_RE.match(iccid) or not luhn.is_valid(iccid):
             raise self._refusal(f"ICCID invalide : {iccid or '(vide)'}.", "iccid_invalid")
-        if SimulatedIdentifier.objects.filter(network=self.network, kind="iccid", value=iccid).exists():
+        if used is None:
+            used = self._used_identifiers(iccid=iccid)
+        if (SimulatedIdentifier.Kind.ICCID, iccid) in used:
             raise self._refusal(f"La SIM {iccid} a déjà été utilisée (R-CON-6).", "iccid_used")
 
     def _ordered_at(self, payload: dict) -> datetime:
@@ -543,7 +674,9 @@ class BaseSimulator:
             raise self._refusal("Ligne inconnue chez l'opérateur.", "unknown_line")
         if line.status not in _ALLOWED_FROM.get(kind, _LIVE):
             raise self._refusal(self._state_message(kind, line), "invalid_state")
-        if kind == RequestKind.ADD_OPTION and payload["option_code"] in line.options:
+        if kind == RequestKind.ADD_OPTION and payload["option_code"] in _without_replaced(
+            line.options, payload
+        ):
             raise self._refusal(
                 f"L'option {payload['option_code']} est déjà active sur la ligne.", "option_exists"
             )
@@ -563,7 +696,9 @@ class BaseSimulator:
         if existing.kind != kind:
             raise self._refusal("Clé d'idempotence déjà utilisée pour une autre demande.", "key_reused")
         if existing.status != Req.Status.FAILED or not existing.retryable:
-            return self._ticket(existing, duplicate=True)
+            # A settled request answers with its outcome at once (the platform need not ask its status).
+            final = existing.status != Req.Status.ACCEPTED
+            return self._ticket(existing, duplicate=True, outcome=self._status(existing) if final else None)
         self._check_window(kind, existing.payload, now)
         planned_failure = self._draw_failure()
         reopened = Req.objects.filter(pk=existing.pk, status=Req.Status.FAILED, retryable=True).update(
@@ -582,7 +717,7 @@ class BaseSimulator:
             self._complete_one(existing.pk, now)
         return self._ticket(existing, duplicate=not reopened)
 
-    def _ticket(self, req: Req, *, duplicate: bool) -> OperatorTicket:
+    def _ticket(self, req: Req, *, duplicate: bool, outcome: OperatorStatus | None = None) -> OperatorTicket:
         return OperatorTicket(
             reference=req.reference,
             network=self.network,
@@ -590,6 +725,7 @@ class BaseSimulator:
             key=req.idempotency_key,
             accepted_at=req.accepted_at,
             duplicate=duplicate,
+            outcome=outcome,
         )
 
     def _status(self, req: Req) -> OperatorStatus:
