@@ -22,13 +22,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
-from catalog.models import Zone
+from catalog.labels import roaming_choice_label, zone_label
 from catalog.rules import RoamingChoiceFacts, option_termination_effective_at
 from contracts import lifecycle, selectors
 from contracts import rules as contract_rules
 from contracts.models import Contract, ContractOption
 from contracts.rules import msisdn_display
-from contracts.services import _roaming_label
 from core.errors import RuleViolation
 from inventory.selectors import sims_swappable
 
@@ -90,18 +89,14 @@ class RoamingForm(forms.Form):
     def __init__(self, *args, zones=None, **kwargs):
         super().__init__(*args, **kwargs)
         zones = zones or {}
-        self.fields["zone"].choices = [("", "—")] + [(z, _zone_label(z)) for z in zones]
+        self.fields["zone"].choices = [("", "—")] + [(z, zone_label(z)) for z in zones]
         self.fields["choice"].choices = [("", "—")] + [
-            (_zone_label(z), [(c.code, _choice_label(c)) for c in choices]) for z, choices in zones.items()
+            (zone_label(z), [(c.code, _choice_label(c)) for c in choices]) for z, choices in zones.items()
         ]
 
 
-def _zone_label(zone: str) -> str:
-    return str(Zone(zone).label) if zone in Zone.values else zone
-
-
 def _choice_label(choice) -> str:
-    label = _roaming_label(RoamingChoiceFacts.of(choice))
+    label = roaming_choice_label(RoamingChoiceFacts.of(choice))
     if choice.kind == "option" and choice.price_ht is not None:
         label = f"{label} — {choice.price_ht} € HT/mois"
     return label
@@ -481,7 +476,7 @@ def contract_roaming_view(request: HttpRequest, contract_id: int) -> HttpRespons
                 contract,
                 _("Changement d'itinérance demandé : la data est débloquée immédiatement (R-ALR-5)."),
             )
-    current = [(z, _zone_label(z), lifecycle.roaming_envelope(contract, z)) for z in zones]
+    current = [(z, zone_label(z), lifecycle.roaming_envelope(contract, z)) for z in zones]
     page = ActionPage(
         title=_lazy("Changer l'itinérance"),
         confirmation=(

@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from catalog import rules as catalog_rules
+from catalog.labels import roaming_choice_label
 from catalog.models import Offer, Option, RoamingChoice, Zone
 from core.errors import RuleViolation
 from core.networks import Network
@@ -61,7 +62,6 @@ from .models import (
 )
 from .services import (
     ESIM_FAS_HT,
-    _roaming_label,
     contract_event_record,
     contract_transition,
     operator_request_create,
@@ -967,7 +967,7 @@ def contract_roaming_change(
         contract=locked,
         roaming_choice=choice,
         code=choice.code,
-        label=_roaming_label(facts),
+        label=roaming_choice_label(facts),
         zone=zone,
         monthly_fee_ht=(choice.price_ht or Decimal("0")) if choice.kind == "option" else Decimal("0"),
         status=OptStatus.PENDING,

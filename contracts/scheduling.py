@@ -336,11 +336,11 @@ def _follow_europe_cutoff(contract: Contract, old: Offer, new: Offer) -> None:
     after = catalog_rules.orange_europe_cutoff(new)
     if before is None or after is None:
         return
-    from .services import _roaming_label  # the order's own wording of a cut-off
+    from catalog.labels import roaming_choice_label  # the order's own wording of a cut-off
 
     ContractOption.objects.filter(contract=contract, code=before.code).exclude(
         status=ContractOption.Status.TERMINATED
-    ).update(code=after.code, label=_roaming_label(after))
+    ).update(code=after.code, label=roaming_choice_label(after))
 
 
 def _switch_offer(

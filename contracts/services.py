@@ -23,9 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog import rules as catalog_rules
-from catalog.models import Offer, Option, RoamingChoice, Zone
+from catalog.labels import roaming_choice_label, zone_label
+from catalog.models import Offer, Option, RoamingChoice
 from core.errors import RuleViolation
-from core.money import format_bytes
 from core.networks import Network
 from core.operator_kinds import RequestKind
 from inventory import services as inventory
@@ -297,23 +297,6 @@ def wake_dispatcher() -> None:
 # --------------------------------------------------------------------------------------------------------
 
 
-def _zone_label(zone: str) -> str:
-    return str(Zone(zone).label) if zone in Zone.values else zone
-
-
-def _roaming_label(choice: catalog_rules.RoamingChoiceFacts) -> str:
-    zone = _zone_label(choice.zone)
-    if choice.unit == "eur":
-        amount = f"{choice.limit} €"
-    else:
-        amount = format_bytes(choice.limit) if choice.limit else "0 Mo"
-    if choice.kind == "cutoff":
-        return _("Cut-off %(zone)s %(amount)s") % {"zone": zone, "amount": amount}
-    if choice.option_type == "voice_sms_data":
-        return _("Option roaming Voix SMS & Data %(zone)s %(amount)s") % {"zone": zone, "amount": amount}
-    return _("Option roaming Data %(zone)s %(amount)s") % {"zone": zone, "amount": amount}
-
-
 def _check_header(
     *,
     partner: Partner,
@@ -471,7 +454,7 @@ def _roaming(*, offer: Offer, roaming: dict[str, str]) -> tuple[dict[str, str], 
                 catalog_rules.roaming_choice_eligibility(offer, row).reason
                 if row is not None and row.zone == zone
                 else _("Choix « %(code)s » inconnu pour la zone %(zone)s.")
-                % {"code": code, "zone": _zone_label(zone)}
+                % {"code": code, "zone": zone_label(zone)}
             )
             raise RuleViolation(
                 reason,
@@ -494,7 +477,7 @@ def _roaming(*, offer: Offer, roaming: dict[str, str]) -> tuple[dict[str, str], 
         lines.append(
             _OptionLine(
                 code=facts.code,
-                label=_roaming_label(facts),
+                label=roaming_choice_label(facts),
                 roaming_choice=None if facts.derived else rows_by_code.get(facts.code),
                 zone=facts.zone,
                 monthly_fee_ht=facts.price_ht if facts.kind == "option" else Decimal("0"),
