@@ -460,6 +460,10 @@ def contract_sim_swap(
         )
     # In stock, or assigned to this very client; anything else (another client's, in use, retired, another
     # partner's, unknown) is refused with the same message (R-ORD-5).
+    # Where it comes from, so that a failed swap gives it back there.
+    from_client_stock = (
+        sim is not None and sim.state == SimCard.State.ASSIGNED and sim.client_id == locked.client_id
+    )
     (sim,) = inventory.sim_mark_in_use(partner=partner, iccids=[wanted], client=locked.client)
     return _request(
         locked,
@@ -468,6 +472,7 @@ def contract_sim_swap(
             "esim": False,
             "iccid": sim.iccid,
             "new_sim_id": sim.pk,
+            "sim_from_client_stock": from_client_stock,
             "sim_type": SimType.WITH_PIN if sim.pin else SimType.WITHOUT_PIN,
             "old_iccid": _current_iccid(locked),
         },
@@ -606,7 +611,12 @@ def _undo_sim_swap(request: OperatorRequest, contract: Contract) -> None:
         return
     sim = SimCard.objects.filter(pk=payload.get("new_sim_id")).first()
     if sim is not None and contract.sim_id != sim.pk:
-        inventory.sim_allocation_cancel(partner=partner, iccids=[sim.iccid])
+        # Back where it came from: the client's assigned stock, or the partner's stock (R-SC-7, R-BO-2).
+        inventory.sim_allocation_cancel(
+            partner=partner,
+            iccids=[sim.iccid],
+            to_partner_stock=not payload.get("sim_from_client_stock", True),
+        )
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -380,19 +380,26 @@ def esim_mark_in_use(*, partner: Partner, iccids: Sequence[str]) -> int:
     return updated
 
 
-def sim_allocation_cancel(*, partner: Partner, iccids: Sequence[str]) -> int:
-    """Undo ``sim_allocate`` for lines that never went live (order cancelled, creation refused).
+def sim_allocation_cancel(*, partner: Partner, iccids: Sequence[str], to_partner_stock: bool = False) -> int:
+    """Undo ``sim_allocate`` / ``sim_mark_in_use`` for lines that never went live (order cancelled, creation or
+    SIM swap refused).
 
-    The SIM goes back to its client's assigned stock when it has a client, else to the partner's stock. Never
-    use it for a terminated line: ``sim_retire`` (R-CON-6). Requires an outer ``transaction.atomic()``."""
+    The SIM goes back to its client's assigned stock when it has a client, else to the partner's stock;
+    ``to_partner_stock`` sends it back to the partner's stock whatever its client (a SIM that was taken from
+    the partner's stock for a swap). Never use it for a terminated line: ``sim_retire`` (R-CON-6). Requires an
+    outer ``transaction.atomic()``."""
     _require_atomic()
     wanted = _normalize_iccids(iccids, field="iccid")
-    return SimCard.objects.filter(partner=partner, iccid__in=wanted, state=SimCard.State.IN_USE).update(
+    in_use = SimCard.objects.filter(partner=partner, iccid__in=wanted, state=SimCard.State.IN_USE)
+    now = timezone.now()
+    if to_partner_stock:
+        return in_use.update(state=SimCard.State.IN_STOCK, client=None, updated_at=now)
+    return in_use.update(
         state=Case(
             When(client__isnull=True, then=Value(SimCard.State.IN_STOCK)),
             default=Value(SimCard.State.ASSIGNED),
         ),
-        updated_at=timezone.now(),
+        updated_at=now,
     )
 
 

@@ -27,6 +27,7 @@ from contracts.services import LineSpec, order_place
 from core.errors import RuleViolation
 from core.networks import Network
 from core.operator_kinds import RequestKind
+from inventory import services as inventory_services
 from inventory.models import EsimProfile, PhoneNumber, RetiredIdentifier, SimCard
 from notifications.models import OutboxMessage
 from provisioning.models import SimulatedOperatorLine
@@ -413,16 +414,26 @@ def test_R_ORD_5_R_PRV_2_swap_to_esim_waits_for_the_esim_window_then_delivers(st
     )
 
 
-def test_R_ORD_5_failed_swap_gives_the_sim_back(stock):
+def test_R_ORD_5_failed_swap_gives_a_partner_stock_sim_back_to_the_partner(stock):
     contract = live_line(stock)
     new_sim = spare_sim(stock)
     request = lifecycle.contract_sim_swap(contract=contract, iccid=new_sim.iccid)
     outcomes.operator_request_failed(request_id=request.pk, error="SIM inconnue", final=True)
     new_sim.refresh_from_db()
     contract.refresh_from_db()
-    assert new_sim.state == SimCard.State.ASSIGNED and new_sim.client == stock.client
+    assert new_sim.state == SimCard.State.IN_STOCK and new_sim.client is None
     assert contract.sim.state == SimCard.State.IN_USE and contract.last_error == "SIM inconnue"
-    lifecycle.contract_sim_swap(contract=contract, iccid=new_sim.iccid)  # the client's SIM may be used again
+    lifecycle.contract_sim_swap(contract=contract, iccid=new_sim.iccid)  # the SIM may be used again
+
+
+def test_R_SC_7_failed_swap_gives_a_client_sim_back_to_the_client(stock):
+    contract = live_line(stock)
+    new_sim = spare_sim(stock)
+    inventory_services.sim_assign(partner=stock.partner, client=stock.client, iccids=[new_sim.iccid])
+    request = lifecycle.contract_sim_swap(contract=contract, iccid=new_sim.iccid)
+    outcomes.operator_request_failed(request_id=request.pk, error="SIM inconnue", final=True)
+    new_sim.refresh_from_db()
+    assert new_sim.state == SimCard.State.ASSIGNED and new_sim.client == stock.client
 
 
 def test_R_ORD_5_one_swap_at_a_time(stock):
