@@ -213,6 +213,13 @@ CELERY_BEAT_SCHEDULE["contracts.end_due_options"] = {
     "schedule": 300.0,
     "options": {"expires": 290},
 }
+# contracts: API idempotency keys are replayed for IDEMPOTENCY_KEY_TTL_DAYS, then forgotten (api/idempotency.py).
+IDEMPOTENCY_KEY_TTL_DAYS = env.int("IDEMPOTENCY_KEY_TTL_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["contracts.purge_idempotency_records"] = {
+    "task": "contracts.purge_idempotency_records",
+    "schedule": 86400.0,
+    "options": {"expires": 3600},
+}
 
 # Email: console by default; SMTP when EMAIL_URL is set (smtp://host:port).
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

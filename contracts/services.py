@@ -38,6 +38,7 @@ from .models import (
     Contract,
     ContractEvent,
     ContractOption,
+    IdempotencyRecord,
     NumberSequence,
     OneOffFee,
     OperatorRequest,
@@ -1041,3 +1042,16 @@ def order_place(
     ContractEvent.objects.bulk_create(events)
     transaction.on_commit(wake_dispatcher)
     return order
+
+
+# --------------------------------------------------------------------------------------------------------
+# Idempotency keys of the API (api/idempotency.py)
+# --------------------------------------------------------------------------------------------------------
+
+
+def idempotency_records_purge(*, now: dt.datetime | None = None) -> int:
+    """Forget the API idempotency keys older than ``settings.IDEMPOTENCY_KEY_TTL_DAYS`` (their first response is
+    no longer replayed after that; a client retrying that late gets a new order). Returns how many went."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.IDEMPOTENCY_KEY_TTL_DAYS)
+    deleted, _per_model = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -24,3 +24,11 @@ def end_due_options_task() -> int:
     from . import lifecycle
 
     return lifecycle.contract_options_end_due()
+
+
+@shared_task(name="contracts.purge_idempotency_records", acks_late=True, ignore_result=True)
+def purge_idempotency_records_task() -> int:
+    """Daily: forget API idempotency keys past their retention (``IDEMPOTENCY_KEY_TTL_DAYS``). Idempotent."""
+    from . import services
+
+    return services.idempotency_records_purge()

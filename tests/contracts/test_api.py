@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from contracts.models import Contract, IdempotencyRecord, Order
+from contracts.services import idempotency_records_purge
 from core.networks import Network
 from tests.factories.contracts import ContractFactory, add_stock
 from tests.factories.partners import ClientAccountFactory, MembershipFactory, PartnerFactory
@@ -154,6 +157,26 @@ def test_idempotency_refusal_is_replayed_too(catalog, api, client_account, orang
 
 
 # --- reading ------------------------------------------------------------------------------------------------
+
+
+def test_idempotency_keys_are_forgotten_after_their_retention(
+    catalog, api, client_account, orange_stock, settings
+):
+    settings.IDEMPOTENCY_KEY_TTL_DAYS = 30
+    body = body_for(client_account)
+    assert post_order(api, body, key="old-key").status_code == 201
+    assert post_order(api, body_for(client_account, quantity=2), key="recent-key").status_code == 201
+    IdempotencyRecord.objects.filter(key="old-key").update(created_at=timezone.now() - timedelta(days=31))
+
+    assert idempotency_records_purge() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["recent-key"]
+    # The recent key still replays; the forgotten one is a new request (a new order).
+    assert (
+        post_order(api, body_for(client_account, quantity=2), key="recent-key")["Idempotent-Replayed"]
+        == "true"
+    )
+    assert post_order(api, body, key="old-key").status_code == 201
+    assert Order.objects.count() == 3
 
 
 def test_api_order_detail_and_list(catalog, api, client_account, orange_stock):
