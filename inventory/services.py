@@ -669,6 +669,29 @@ def _chunks(items: list, size: int):
         yield items[start : start + size]
 
 
+def _parse_import_rows(rows_iter, errors: list, *, parse, field: str, duplicate, progress) -> list:
+    """Parse every line of a stock file with ``parse(line, raw) -> (row, errors)``; a value of ``field`` seen
+    twice in the file is an error on its second line (``duplicate(value, first_line)`` gives the message).
+    Appends the errors to ``errors`` and returns the good rows, in file order."""
+    raw_rows = list(rows_iter)
+    rows = []
+    first_line: dict[str, int] = {}
+    for index, (line, raw) in enumerate(raw_rows, start=1):
+        if index % IMPORT_BATCH == 0 or index == len(raw_rows):
+            _report(progress, "check", index, len(raw_rows))
+        row, row_errors = parse(line, raw)
+        errors += row_errors
+        if row is None:
+            continue
+        value = getattr(row, field)
+        if value in first_line:
+            errors.append(importing.RowError(line, duplicate(value, first_line[value]), field=field))
+            continue
+        first_line[value] = line
+        rows.append(row)
+    return rows
+
+
 def sim_import_csv(*, partner: Partner, data: bytes | str, progress: Progress | None = None) -> int:
     """Import a SIM stock file (format in ``inventory.importing``) into the partner's stock (``in_stock``).
 
@@ -678,28 +701,16 @@ def sim_import_csv(*, partner: Partner, data: bytes | str, progress: Progress | 
     imported. ``progress(phase, done, total)`` is called while checking (``check``) and writing (``write``)."""
     text = importing.decode(data)
     rows_iter, errors = importing.read_table(text, importing.SIM_COLUMNS)
-    raw_rows = list(rows_iter)
-    rows: list[importing.SimRow] = []
-    first_line: dict[str, int] = {}
-    for index, (line, raw) in enumerate(raw_rows, start=1):
-        if index % IMPORT_BATCH == 0 or index == len(raw_rows):
-            _report(progress, "check", index, len(raw_rows))
-        row, row_errors = importing.parse_sim_row(line, raw)
-        errors += row_errors
-        if row is None:
-            continue
-        if row.iccid in first_line:
-            errors.append(
-                importing.RowError(
-                    line,
-                    _("ICCID %(iccid)s en double (déjà à la ligne %(first)d).")
-                    % {"iccid": row.iccid, "first": first_line[row.iccid]},
-                    field="iccid",
-                )
-            )
-            continue
-        first_line[row.iccid] = line
-        rows.append(row)
+    rows = _parse_import_rows(
+        rows_iter,
+        errors,
+        parse=importing.parse_sim_row,
+        field="iccid",
+        duplicate=lambda value, first: (
+            _("ICCID %(iccid)s en double (déjà à la ligne %(first)d).") % {"iccid": value, "first": first}
+        ),
+        progress=progress,
+    )
     if not rows and not errors:
         errors.append(importing.RowError(2, _("le fichier ne contient aucune carte SIM."), field="iccid"))
     for chunk in _chunks(rows, 5000):
@@ -796,28 +807,16 @@ def number_import_csv(*, partner: Partner, data: bytes | str, progress: Progress
     the same line-numbered French report as ``sim_import_csv``."""
     text = importing.decode(data)
     rows_iter, errors = importing.read_table(text, importing.NUMBER_COLUMNS)
-    raw_rows = list(rows_iter)
-    rows: list[importing.NumberRow] = []
-    first_line: dict[str, int] = {}
-    for index, (line, raw) in enumerate(raw_rows, start=1):
-        if index % IMPORT_BATCH == 0 or index == len(raw_rows):
-            _report(progress, "check", index, len(raw_rows))
-        row, row_errors = importing.parse_number_row(line, raw)
-        errors += row_errors
-        if row is None:
-            continue
-        if row.msisdn in first_line:
-            errors.append(
-                importing.RowError(
-                    line,
-                    _("numéro %(msisdn)s en double (déjà à la ligne %(first)d).")
-                    % {"msisdn": row.msisdn, "first": first_line[row.msisdn]},
-                    field="msisdn",
-                )
-            )
-            continue
-        first_line[row.msisdn] = line
-        rows.append(row)
+    rows = _parse_import_rows(
+        rows_iter,
+        errors,
+        parse=importing.parse_number_row,
+        field="msisdn",
+        duplicate=lambda value, first: (
+            _("numéro %(msisdn)s en double (déjà à la ligne %(first)d).") % {"msisdn": value, "first": first}
+        ),
+        progress=progress,
+    )
     if not rows and not errors:
         errors.append(importing.RowError(2, _("le fichier ne contient aucun numéro."), field="msisdn"))
     errors += _number_duplicate_errors(rows)
