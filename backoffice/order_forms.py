@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from catalog import rules as catalog_rules
 from catalog.models import Offer, Option, Range, RoamingChoice, Zone
 from contracts.models import Order, SimType
+from contracts.rules import number_chosen_at_order
 from contracts.services import MAX_LINES_PER_ORDER, SVA_BLOCK_OPTION, LineSpec
 from core.errors import RuleViolation
 from core.money import format_bytes
@@ -308,7 +309,7 @@ class OrderForm(forms.Form):
     def _is_port_only(self) -> bool:
         """Portability "Oui" on an Orange offer: a number typed on a line can only be the ported number
         (Orange numbers of new lines are drawn at random, R-CON-6)."""
-        return self.offer is not None and self.offer.network == Network.ORANGE
+        return self.offer is not None and not number_chosen_at_order(self.offer.network)
 
     def _parse_csv(self, text: str, portability: bool) -> list[LineSpec]:
         rows = [r for r in text.splitlines() if r.strip()]

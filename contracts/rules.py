@@ -64,6 +64,13 @@ def msisdn_from_any(value: str | None) -> str:
 
 
 @lru_cache(maxsize=4096)
+def number_chosen_at_order(network: str) -> bool:
+    """R-ORD-2 / R-CON-6: a new line's number is chosen from the partner's pool only on Bouygues; Orange draws
+    it at random (or assigns it after the order for Data only and M2M). A number typed on an Orange line can
+    therefore only be a ported number."""
+    return network == "bouygues"
+
+
 def is_mobile_number(national: str) -> bool:
     """A 10-digit French mobile number (06/07) that is allocated (``phonenumbers`` knows 071/072 and
     070 are not)."""

@@ -614,7 +614,7 @@ def _check_lines(
                     field=line.field("msisdn"),
                     rule="R-CAT-6" if offer.range == catalog_rules.M2M else "R-CAT-5",
                 )
-            if offer.network != Network.BOUYGUES:
+            if not rules.number_chosen_at_order(offer.network):
                 raise RuleViolation(
                     _("%(line)s : chez Orange le numéro d'une nouvelle ligne est tiré au hasard.")
                     % {"line": line.label},

@@ -244,3 +244,10 @@ def test_R_CON_9_greyed_with_reason(kwargs, code, words):
     action = _actions(state="active", network="orange", **kwargs)[code]
     assert not action.enabled
     assert words in action.reason
+
+
+@pytest.mark.parametrize(("network", "chosen"), [("bouygues", True), ("orange", False)])
+def test_R_CON_6_only_bouygues_numbers_are_chosen_at_order(network, chosen):
+    from contracts.rules import number_chosen_at_order
+
+    assert number_chosen_at_order(network) is chosen
