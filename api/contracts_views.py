@@ -7,6 +7,7 @@ the first response, the same key with another body is refused (422), keys are sc
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
@@ -109,10 +110,10 @@ class OrderViewSet(
         partner = request.staff_partner
         client = ClientAccount.objects.filter(partner=partner, pk=data["client_id"]).first()
         if client is None:
-            raise RuleViolation("Client inconnu.", field="client_id", rule="R-ORD-1")
+            raise RuleViolation(_("Client inconnu."), field="client_id", rule="R-ORD-1")
         offer = Offer.objects.filter(code=data["offer"], active=True).first()
         if offer is None:
-            raise RuleViolation("Offre inconnue ou plus commercialisée.", field="offer", rule="R-ORD-1")
+            raise RuleViolation(_("Offre inconnue ou plus commercialisée."), field="offer", rule="R-ORD-1")
         order = order_place(
             partner=partner,
             client=client,
