@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "contracts",
     "provisioning",
     "notifications",
+    "usage",
     "backoffice",
     "selfcare",
     "api",
@@ -217,6 +218,23 @@ CELERY_BEAT_SCHEDULE["contracts.end_due_options"] = {
 IDEMPOTENCY_KEY_TTL_DAYS = env.int("IDEMPOTENCY_KEY_TTL_DAYS", default=30)
 CELERY_BEAT_SCHEDULE["contracts.purge_idempotency_records"] = {
     "task": "contracts.purge_idempotency_records",
+    "schedule": 86400.0,
+    "options": {"expires": 3600},
+}
+
+# usage (issue 7): operator CDR files dropped by the operators (their simulators) in CDR_DROP_DIR, picked up by
+# a beat task (usage/tasks.py); raw records kept CDR_RETENTION_MONTHS months (older partitions dropped daily).
+CDR_DROP_DIR = env.path("CDR_DROP_DIR", default=BASE_DIR / "run" / "cdr")
+CDR_RETENTION_MONTHS = env.int("CDR_RETENTION_MONTHS", default=12)
+CDR_FUTURE_TOLERANCE_SECONDS = env.int("CDR_FUTURE_TOLERANCE_SECONDS", default=300)
+CDR_PICKUP_SECONDS = env.float("CDR_PICKUP_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE["usage.ingest_dropped_files"] = {
+    "task": "usage.ingest_dropped_files",
+    "schedule": CDR_PICKUP_SECONDS,
+    "options": {"expires": max(1.0, CDR_PICKUP_SECONDS * 0.9)},
+}
+CELERY_BEAT_SCHEDULE["usage.drop_old_partitions"] = {
+    "task": "usage.drop_old_partitions",
     "schedule": 86400.0,
     "options": {"expires": 3600},
 }
