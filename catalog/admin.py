@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import CatalogVersion, Offer, Option, RoamingChoice, Topup
+from .models import CatalogVersion, Offer, Option, RoamingChoice, Topup, UsageRate
 from .services import catalog_item_admin_save
 
 
@@ -75,3 +75,13 @@ class CatalogVersionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(UsageRate)
+class UsageRateAdmin(PriceEditAdmin):
+    """Per-unit prices of metered usage (issue 7): empty = « à tarifer »."""
+
+    list_display = ("code", "label", "network", "unit", "price_ht", "price_overridden", "active")
+    list_editable = ("price_ht",)
+    list_filter = ("network", "unit", "active", "price_overridden")
+    search_fields = ("code", "label")

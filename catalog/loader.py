@@ -38,6 +38,8 @@ from .models import (
     RoamingUnit,
     Topup,
     TopupFamily,
+    UsageRate,
+    UsageUnit,
     Zone,
 )
 
@@ -48,6 +50,7 @@ PRICE_FIELDS: dict[type, tuple[str, ...]] = {
     Option: ("monthly_price_ht", "fas_ht"),
     Topup: ("price_ht",),
     RoamingChoice: ("price_ht",),
+    UsageRate: ("price_ht",),
 }
 
 SECTIONS: tuple[tuple[str, type, tuple[str, ...]], ...] = (
@@ -55,7 +58,11 @@ SECTIONS: tuple[tuple[str, type, tuple[str, ...]], ...] = (
     ("options", Option, ("network", "code")),
     ("topups", Topup, ("code",)),
     ("roaming_choices", RoamingChoice, ("code",)),
+    ("usage_rates", UsageRate, ("network", "code")),
 )
+
+#: Sections a file may omit (older catalog files, test fixtures): an omitted section loads no row.
+OPTIONAL_SECTIONS = frozenset({"usage_rates"})
 
 FIELDS: dict[type, dict[str, Any]] = {
     # field name -> default when the file omits it
@@ -98,6 +105,7 @@ FIELDS: dict[type, dict[str, Any]] = {
         "active": True,
         "sort_order": 0,
     },
+    UsageRate: {"label": None, "unit": None, "price_ht": None, "active": True},
 }
 
 CHOICES: dict[str, set[str]] = {
@@ -108,6 +116,7 @@ CHOICES: dict[str, set[str]] = {
     "zone": set(Zone.values),
     "kind@RoamingChoice": set(RoamingKind.values),
     "unit": set(RoamingUnit.values),
+    "unit@UsageRate": set(UsageUnit.values),
     "option_type": set(RoamingOptionType.values),
 }
 
@@ -146,11 +155,11 @@ def read_catalog_file(path: Path | str = DATA_FILE) -> tuple[dict, str]:
     return json.loads(raw.decode("utf-8")), hashlib.sha256(raw).hexdigest()
 
 
-def _decimal(value: Any) -> Decimal | None:
+def _decimal(value: Any, places: Decimal = Decimal("0.01")) -> Decimal | None:
     if value is None:
         return None
     try:
-        return Decimal(str(value)).quantize(Decimal("0.01"))
+        return Decimal(str(value)).quantize(places)
     except InvalidOperation as exc:
         raise ValueError(f"prix invalide : {value!r}") from exc
 
@@ -161,7 +170,7 @@ def validate_catalog_data(data: dict) -> list[str]:
     if not isinstance(data, dict) or not str(data.get("version", "")).strip():
         return ["le fichier doit être un objet JSON avec une clé « version »"]
     for name, model, key in SECTIONS:
-        items = data.get(name)
+        items = data.get(name, [] if name in OPTIONAL_SECTIONS else None)
         if not isinstance(items, list):
             errors.append(f"{name} : liste attendue")
             continue
@@ -209,7 +218,7 @@ def _values(model: type, item: dict) -> dict[str, Any]:
     for f, default in FIELDS[model].items():
         value = item.get(f, default)
         if f in PRICE_FIELDS[model]:
-            value = _decimal(value)
+            value = _decimal(value, Decimal("0.0001") if model is UsageRate else Decimal("0.01"))
         values[f] = value
     return values
 
@@ -226,7 +235,7 @@ def load_catalog_data(data: dict, checksum: str, *, reset_prices: bool = False) 
         created = updated = 0
         existing = {tuple(getattr(row, f) for f in key): row for row in model.objects.all()}
         in_file: set[tuple] = set()
-        for item in data[name]:
+        for item in data.get(name, []):
             k = tuple(item[f] for f in key)
             in_file.add(k)
             values = _values(model, item)

@@ -297,3 +297,55 @@ class RoamingChoice(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class UsageUnit(models.TextChoices):
+    MINUTE = "minute", _("minute")
+    EVENT = "event", _("unité")
+    MEGABYTE = "mo", _("Mo")
+
+
+class UsageRate(models.Model):
+    """A per-unit price HT of metered usage (issue 7: rating of out-of-plan usage, R-CAT-7, R-ROA-1, R-ROA-4,
+    R-CAT-11), per network and rate code (``usage.rules.rate_code`` names them: ``intl_voice_reste_du_monde``,
+    ``roam_data_maghreb_turquie``, ``cpt_sms``…). The seed gives none of these prices: the data file holds them
+    empty (« à tarifer ») and platform admins set them; usage priced by an empty rate is counted and flagged,
+    never priced 0."""
+
+    Unit = UsageUnit
+
+    network = models.CharField(_("réseau"), max_length=10, choices=Network.choices)
+    code = models.CharField(_("code"), max_length=40)
+    label = models.CharField(_("libellé"), max_length=160)
+    unit = models.CharField(_("unité"), max_length=8, choices=UsageUnit.choices)
+    price_ht = models.DecimalField(
+        _("prix HT par unité (€)"),
+        max_digits=10,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("Vide : « à tarifer » (prix absent du référentiel)."),
+    )
+    price_overridden = models.BooleanField(
+        _("prix modifié par un administrateur"),
+        default=False,
+        help_text=_("Oui : load_catalog ne réécrit plus les prix de cette ligne (voir catalog/loader.py)."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("tarif à l'usage")
+        verbose_name_plural = _("tarifs à l'usage")
+        ordering = ["network", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["network", "code"], name="catalog_usage_rate_network_code_uniq"),
+            models.CheckConstraint(
+                condition=models.Q(price_ht__isnull=True) | models.Q(price_ht__gte=0),
+                name="catalog_usage_rate_price_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.get_network_display()})"

@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from core.errors import RuleViolation
 
 from .loader import DATA_FILE, PRICE_FIELDS, LoadReport, load_catalog_data, read_catalog_file
-from .models import Offer, Option, RoamingChoice, Topup
+from .models import Offer, Option, RoamingChoice, Topup, UsageRate
 
-CatalogItem = Offer | Option | Topup | RoamingChoice
+CatalogItem = Offer | Option | Topup | RoamingChoice | UsageRate
 
 
 @transaction.atomic

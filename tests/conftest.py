@@ -9,3 +9,16 @@ def _media_root(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def _locmem_email(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """One test database per pytest process (``test_<name>_<pid>``): several test runs on one machine (a
+    developer's run next to another's, or next to CI) never destroy each other's database."""
+    import os
+
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    db.setdefault("TEST", {})
+    db["TEST"]["NAME"] = f"test_{db['NAME']}_{os.getpid()}"
