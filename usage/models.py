@@ -186,6 +186,13 @@ class UsageCounter(models.Model):
     oop_quantity = models.BigIntegerField(_("hors forfait"), default=0)
     amount_ht = models.DecimalField(_("montant HT"), max_digits=14, decimal_places=4, default=0)
     unpriced_quantity = models.BigIntegerField(_("à tarifer"), default=0)
+    valued_ht = models.DecimalField(
+        _("valeur HT (coupure en euros)"),
+        max_digits=14,
+        decimal_places=4,
+        default=0,
+        help_text=_("Bouygues : la data en itinérance valorisée au tarif, comparée à la coupure en euros."),
+    )
     events = models.BigIntegerField(_("enregistrements"), default=0)
     updated_at = models.DateTimeField(_("mis à jour le"))
 

@@ -182,6 +182,7 @@ class Migration(migrations.Migration):
                 ('oop_quantity', models.BigIntegerField(default=0, verbose_name='hors forfait')),
                 ('amount_ht', models.DecimalField(decimal_places=4, default=0, max_digits=14, verbose_name='montant HT')),
                 ('unpriced_quantity', models.BigIntegerField(default=0, verbose_name='à tarifer')),
+                ('valued_ht', models.DecimalField(decimal_places=4, default=0, help_text='Bouygues : la data en itinérance valorisée au tarif, comparée à la coupure en euros.', max_digits=14, verbose_name='valeur HT (coupure en euros)')),
                 ('events', models.BigIntegerField(default=0, verbose_name='enregistrements')),
                 ('updated_at', models.DateTimeField(verbose_name='mis à jour le')),
                 ('contract', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='contracts.contract')),
