@@ -5,7 +5,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends gettext && rm -
 COPY pyproject.toml ./
 COPY . .
 RUN pip install --no-cache-dir -e . \
-    && DEBUG=0 SECRET_KEY=collectstatic-build-only ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.db \
+    && DEBUG=0 SECRET_KEY=collectstatic-build-only ALLOWED_HOSTS=build DATABASE_URL=postgres://build@localhost/build \
        python manage.py collectstatic --noinput
 RUN useradd --create-home app && chown -R app /app
 USER app

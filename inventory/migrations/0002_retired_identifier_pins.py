@@ -5,8 +5,7 @@ Composite foreign keys ``inventory_retiredidentifier (<target>_id, target_state)
 exists the referenced row must keep ``state = 'retired'`` (ON UPDATE / ON DELETE NO ACTION, checked at once).
 Rows with a NULL target id are not checked (MATCH SIMPLE), so one row pins exactly its one target.
 
-PostgreSQL only: SQLite cannot add a constraint to an existing table; the embedded ``make run`` database keeps
-the unique constraints (identifier unique, register unique) and the state filters of the services.
+Always applied: PostgreSQL is the only engine, ``make run``'s embedded server included.
 """
 
 from django.db import migrations
@@ -19,8 +18,6 @@ PINS = [
 
 
 def add_pins(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for name, column, table in PINS:
         schema_editor.execute(
             f"ALTER TABLE inventory_retiredidentifier ADD CONSTRAINT {name} "
@@ -30,8 +27,6 @@ def add_pins(apps, schema_editor):
 
 
 def drop_pins(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for name, _column, _table in PINS:
         schema_editor.execute(f"ALTER TABLE inventory_retiredidentifier DROP CONSTRAINT IF EXISTS {name}")
 
