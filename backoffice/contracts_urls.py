@@ -3,7 +3,7 @@
 from django.urls import path
 
 from . import contract_actions_views as actions
-from . import contract_esim_views
+from . import contract_esim_views, usage_views
 from . import contracts_views as views
 
 urlpatterns = [
@@ -13,6 +13,8 @@ urlpatterns = [
     path("clients/<int:client_id>/commander/", views.order_create_view, name="order_create_for_client"),
     path("contrats/", views.contract_list_view, name="contract_list"),
     path("contrats/<int:contract_id>/", views.contract_detail_view, name="contract_detail"),
+    # R-ORD-6 / R-SC-5 « Journal de consommations » tab (before the generic tab pattern, which it shadows).
+    path("contrats/<int:contract_id>/consommations/", usage_views.contract_usage_view, name="contract_usage"),
     path("contrats/<int:contract_id>/<slug:tab>/", views.contract_detail_view, name="contract_tab"),
     # Contract actions (issue 4, R-CON-9, R-OPT-3/4/8): backoffice/contract_actions_views.py
     path(

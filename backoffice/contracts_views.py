@@ -38,6 +38,8 @@ TABS = [
     ("options", _lazy("Options")),
     ("frais", _lazy("Frais")),
     ("technique", _lazy("Informations techniques")),
+    # R-ORD-6 « Journal de consommations »: served by backoffice/usage_views.py (its own URL, same path shape).
+    ("consommations", _lazy("Journal de consommations")),
     ("ressources", _lazy("Ressources")),
     ("actions", _lazy("Actions possibles")),
     ("historique", _lazy("Historique")),

@@ -182,6 +182,26 @@ def _action_case(build=_contract_pk, data: dict | None = None) -> Case:
     return Case(build=build, methods=("post",), data=data or {}, unchanged=_no_operator_request)
 
 
+# R-SC-5 / R-ORD-6 consumption journal and month totals (usage): B's record label and counter must not leak
+def _contract_usage(partner: Partner, label: str):
+    from django.utils import timezone
+
+    from tests.factories.usage import CdrFactory, UsageCounterFactory
+
+    contract = _contract(partner, label)
+    CdrFactory(contract=contract, label=f"Appel {label}", destination="0611223344", event_at=timezone.now())
+    UsageCounterFactory(contract=contract, metric="voice", quantity=4242)
+    return contract
+
+
+def _contract_usage_kwargs(partner: Partner, label: str) -> dict:
+    return {"contract_id": _contract_usage(partner, label).pk}
+
+
+def _contract_usage_pk(partner: Partner, label: str) -> dict:
+    return {"pk": _contract_usage(partner, label).pk}
+
+
 CROSS_TENANT_CASES: dict[str, Case] = {
     # orders and contracts (R-ORD-1..3, R-ORD-6)
     "backoffice:order_detail": Case(build=_order_kwargs),
@@ -232,6 +252,8 @@ CROSS_TENANT_CASES: dict[str, Case] = {
     "api-contract-action-offer-change": _action_case(data={"offer": "OR-ILL-30G-B"}),
     "api-contract-action-offer-change-cancel": _action_case(),
     "api-contract-action-retry": _action_case(),
+    # R-SC-5 consumption journal and month totals (usage)
+    "backoffice:contract_usage": Case(build=_contract_usage_kwargs),
     # R-BO-1 client pages and endpoints
     "backoffice:client_detail": Case(build=_client),
     "backoffice:client_edit": Case(
