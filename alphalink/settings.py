@@ -227,6 +227,13 @@ CELERY_BEAT_SCHEDULE["contracts.end_due_options"] = {
     "schedule": 300.0,
     "options": {"expires": 290},
 }
+# contracts: the new month lifts the data blocks of the month before; SMS bars end after 3 days (R-ALR-1..3,
+# R-CAT-7, R-CAT-11; contracts/datablocks.py).
+CELERY_BEAT_SCHEDULE["contracts.lift_due_data_blocks"] = {
+    "task": "contracts.lift_due_data_blocks",
+    "schedule": 300.0,
+    "options": {"expires": 290},
+}
 # contracts: API idempotency keys are replayed for IDEMPOTENCY_KEY_TTL_DAYS, then forgotten (api/idempotency.py).
 IDEMPOTENCY_KEY_TTL_DAYS = env.int("IDEMPOTENCY_KEY_TTL_DAYS", default=30)
 CELERY_BEAT_SCHEDULE["contracts.purge_idempotency_records"] = {

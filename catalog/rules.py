@@ -4,7 +4,7 @@ Every function answers with a ``Decision`` (allowed, French reason, rule id) or 
 that the back-office can show *why* something is refused and services can raise ``RuleViolation`` with the
 same reason and rule. Build the facts from a model with ``OfferFacts.of(offer)`` (it only reads attributes).
 
-Rules enforced here: R-CAT-4/9/10, R-OPT-1..7, R-ROA-1..4, R-CON-1..3.
+Rules enforced here: R-CAT-4/7/9/10, R-OPT-1..7, R-ROA-1..4, R-CON-1..3.
 """
 
 from __future__ import annotations
@@ -71,6 +71,11 @@ TOPUP_VOLUMES: dict[str, tuple[int, ...]] = {
     DATA_ONLY: tuple(v * GB for v in (1, 10, 20, 50, 100, 150, 200, 500)) + (1 * TB,),
     M2M: tuple(v * MB for v in (10, 25, 50, 100, 250, 500)),
 }
+#: R-CAT-7: compteur offers take top-ups "when the data threshold is reached" (thresholds 1 to 100 Go); the
+#: seed lists no volumes for them. Reading: the Illimité family's volumes up to the largest threshold, 100 Go
+#: (1, 5, 10, 30, 50, 100 Go) — bought from the catalog's Illimité top-ups of the line's network.
+COMPTEUR_TOPUP_FAMILY = ILLIMITE
+COMPTEUR_TOPUP_VOLUMES: tuple[int, ...] = tuple(v for v in TOPUP_VOLUMES[ILLIMITE] if v <= 100 * GB)
 
 FIVE_G_FREE_FROM_ORANGE = 50 * GB  # R-CAT-9
 
@@ -315,21 +320,43 @@ def option_termination_effective_at(network: str, now: dt.datetime) -> dt.dateti
 
 
 def topup_family(range_: str) -> str | None:
+    """The top-up family of a range (the catalog's Topup rows of an offer), ``None`` when the range has none of
+    its own. Compteur ranges buy Illimité top-ups, once the threshold is reached: ``topup_catalog_family``."""
     return range_ if range_ in TOPUP_VOLUMES else None
 
 
-def topup_eligibility(offer: Any, topup_bytes: int) -> Decision:
-    """May a top-up of ``topup_bytes`` be bought on ``offer``?"""
+def topup_catalog_family(range_: str) -> str | None:
+    """The catalog family a line of ``range_`` buys its top-ups from (compteur → Illimité, R-CAT-7 reading)."""
+    if range_ in COMPTEUR_RANGES:
+        return COMPTEUR_TOPUP_FAMILY
+    return topup_family(range_)
+
+
+def topup_eligibility(offer: Any, topup_bytes: int, *, threshold_reached: bool = False) -> Decision:
+    """May a top-up of ``topup_bytes`` be bought on ``offer``?
+
+    ``threshold_reached``: for a Compteur / Compteur Data line, its data threshold is reached (R-CAT-7: "top-ups
+    when a threshold is reached") — the line has an open threshold block. Ignored for the other ranges."""
     o = OfferFacts.of(offer)
     if o.range == TRAVEL:
         return _no(
             _("Pas de recharge sur un forfait Travel (zone USA/Canada) : un upgrade est nécessaire."),
             "R-CAT-4",
         )
+    if o.is_compteur:
+        if not threshold_reached:
+            return _no(
+                _(
+                    "Offre au compteur : une recharge se commande seulement quand le seuil data de la ligne "
+                    "est atteint."
+                ),
+                "R-CAT-7",
+            )
+        if topup_bytes not in COMPTEUR_TOPUP_VOLUMES:
+            return _no(_("Offre au compteur : recharges de 1 Go à 100 Go."), "R-CAT-7")
+        return _yes(_("Recharge disponible (seuil data atteint)."), "R-CAT-7")
     family = topup_family(o.range)
     if family is None:
-        if o.is_compteur:
-            return _no(_("Offre au compteur : pas de recharge, la data est facturée à l'usage."), "R-CAT-10")
         return _no(_("Pas de recharge sur cette offre."), "R-CAT-10")
     if o.range == ILLIMITE and o.data_bytes is None:
         return _no(_("Forfait sans data : pas de recharge data."), "R-CAT-10")
@@ -344,13 +371,12 @@ def topup_eligibility(offer: Any, topup_bytes: int) -> Decision:
     return _yes(_("Recharge disponible."), rule)
 
 
-def allowed_topups(offer: Any) -> list[int]:
-    """Volumes (bytes) of the top-ups allowed on ``offer``, ascending."""
+def allowed_topups(offer: Any, *, threshold_reached: bool = False) -> list[int]:
+    """Volumes (bytes) of the top-ups allowed on ``offer``, ascending (``threshold_reached``: see
+    ``topup_eligibility``; a compteur line below its threshold has none)."""
     o = OfferFacts.of(offer)
-    family = topup_family(o.range)
-    if family is None:
-        return []
-    return [v for v in TOPUP_VOLUMES[family] if topup_eligibility(o, v).allowed]
+    volumes = COMPTEUR_TOPUP_VOLUMES if o.is_compteur else TOPUP_VOLUMES.get(topup_family(o.range) or "", ())
+    return [v for v in volumes if topup_eligibility(o, v, threshold_reached=threshold_reached).allowed]
 
 
 # --- roaming (R-OPT-4/5, R-ROA-3/4, R-CAT-5/6/8) ------------------------------------------------------------

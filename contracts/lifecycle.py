@@ -55,6 +55,7 @@ from .models import (
     Contract,
     ContractEvent,
     ContractOption,
+    DataBlock,
     OneOffFee,
     OperatorRequest,
     ScheduledChange,
@@ -930,8 +931,8 @@ def contract_roaming_change(
     """Change the roaming cut-off or option of one zone (R-OPT-4/5, R-ROA-3/4) of a live line.
 
     When the operator confirms: the previous choice ends (it keeps its month: both are billed, R-OPT-4), the
-    new one is active and is the zone's envelope — envelopes never add up. The data of the line is unblocked
-    at once (R-ALR-5): an ``unblock_data`` request goes with the change."""
+    new one is active and is the zone's envelope — envelopes never add up. A roaming block of the zone is
+    lifted at once (R-ALR-5): an ``unblock_data`` request goes with the change when the zone was blocked."""
     locked = _lock(contract)
     _require_live(locked, rule="R-OPT-4")
     offer = locked.offer
@@ -1004,12 +1005,17 @@ def contract_roaming_change(
             else "",
         },
     )
-    _request(
-        locked,
-        RequestKind.UNBLOCK_DATA,
-        payload={"reason": "R-ALR-5", "zone": zone},
+    # R-ALR-5: a roaming block of this zone is lifted at once (``contracts.datablocks``: one unblock_data request
+    # when a block was open; nothing to unblock otherwise).
+    from .datablocks import contract_data_unblock
+
+    contract_data_unblock(
+        contract=locked,
+        scope=DataBlock.Scope.ROAMING,
+        zone=zone,
+        rule="R-ALR-5",
+        reason=_("choix d'itinérance %(zone)s modifié") % {"zone": zone_label},
         actor=actor,
-        message=_("Choix d'itinérance modifié : la data de la ligne est débloquée immédiatement (R-ALR-5)."),
     )
     return request
 
@@ -1046,26 +1052,6 @@ def _finish_roaming_change(
             "replaced": [o.code for o in ended] or payload.get("replaces") or "",
             "rule": "R-OPT-4",
         },
-    )
-
-
-def _apply_data_unblocked(request: OperatorRequest, contract: Contract, result: dict[str, Any]) -> None:
-    contract_event_record(
-        contract=contract,
-        kind=ContractEvent.Kind.OPERATOR_RESPONSE,
-        actor_label=_(OPERATOR),
-        message=_("Data de la ligne débloquée (R-ALR-5)."),
-        data={"operator_request": request.pk, "rule": "R-ALR-5"},
-    )
-
-
-def _apply_data_blocked(request: OperatorRequest, contract: Contract, result: dict[str, Any]) -> None:
-    contract_event_record(
-        contract=contract,
-        kind=ContractEvent.Kind.OPERATOR_RESPONSE,
-        actor_label=_(OPERATOR),
-        message=_("Data de la ligne bloquée."),
-        data={"operator_request": request.pk},
     )
 
 
@@ -1181,8 +1167,6 @@ APPLIERS: dict[str, Applier] = {
     RequestKind.SWAP_SIM_ESIM: _apply_sim_swapped,
     RequestKind.ADD_OPTION: _apply_option_added,
     RequestKind.REMOVE_OPTION: _apply_option_removed,
-    RequestKind.BLOCK_DATA: _apply_data_blocked,
-    RequestKind.UNBLOCK_DATA: _apply_data_unblocked,
 }
 
 #: What cancelling or failing a request must give back.

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from catalog.labels import zone_label
 from core.networks import Network
 from core.operator_kinds import RequestKind
 from partners.models import ClientAccount, Partner, Site
@@ -190,6 +191,14 @@ class Contract(models.Model):
     terminated_at = models.DateTimeField(_("résiliée le"), null=True, blank=True)
     site = models.ForeignKey(Site, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     last_error = models.TextField(_("dernière erreur opérateur"), blank=True)
+    #: R-CAT-7/8: the data threshold of a Compteur / Compteur Data line (1 Go to 100 Go); ``usage`` blocks the
+    #: line's data when the month's data reaches it (``DataBlock`` scope ``threshold``). Empty: no threshold.
+    data_threshold_bytes = models.BigIntegerField(
+        _("seuil data (octets)"),
+        null=True,
+        blank=True,
+        help_text=_("Offres compteur seulement : de 1 Go à 100 Go. Vide : pas de seuil."),
+    )
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
 
@@ -234,6 +243,12 @@ class Contract(models.Model):
                 fields=["msisdn"],
                 condition=Q(msisdn__isnull=False) & ~Q(state="terminated"),
                 name="contract_msisdn_live_unique",
+            ),
+            # R-CAT-7/8: thresholds from 1 Go to 100 Go (the range check is the service's, R-CAT-7).
+            models.CheckConstraint(
+                condition=Q(data_threshold_bytes__isnull=True)
+                | Q(data_threshold_bytes__gte=10**9, data_threshold_bytes__lte=100 * 10**9),
+                name="contract_data_threshold_1_100_go",
             ),
         ]
 
@@ -463,6 +478,188 @@ class OperatorRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.contract_id} ({self.state})"
+
+
+class DataBlock(models.Model):
+    """A block the platform asked the operator for (``contracts.datablocks``), open until ``lifted_at``.
+
+    ``scope``: ``data`` — the France + Europe envelope of a blocked plan is used up (R-ALR-1/2); ``roaming`` —
+    the cut-off or roaming option of ``zone`` is used up (R-ALR-3, R-ROA-3/4); ``threshold`` — the data
+    threshold of a Compteur / Compteur Data line is reached (R-CAT-7/8); ``sms`` — SMS sending barred by Orange
+    fair use for ``lift_at`` (3 days, R-CAT-11). At most one open block per (contract, scope, zone): a partial
+    unique index, so a block is written exactly once however many callers race for it."""
+
+    class Scope(models.TextChoices):
+        DATA = "data", _("Data France et Europe")
+        ROAMING = "roaming", _("Data en itinérance")
+        THRESHOLD = "threshold", _("Seuil data")
+        SMS = "sms", _("Envoi de SMS")
+
+    #: Scopes lifted by a data unblock (a top-up, a roaming change, the new month); ``sms`` ends by itself.
+    DATA_SCOPES = (Scope.DATA, Scope.ROAMING, Scope.THRESHOLD)
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="data_blocks")
+    scope = models.CharField(_("portée"), max_length=10, choices=Scope.choices)
+    zone = models.CharField(_("zone"), max_length=20, blank=True, default="")
+    rule = models.CharField(_("règle"), max_length=12, blank=True)
+    reason = models.CharField(_("motif"), max_length=200, blank=True)
+    blocked_at = models.DateTimeField(_("bloqué le"))
+    lift_at = models.DateTimeField(_("fin prévue le"), null=True, blank=True)
+    lifted_at = models.DateTimeField(_("débloqué le"), null=True, blank=True)
+    lift_reason = models.CharField(_("motif du déblocage"), max_length=200, blank=True)
+    block_request = models.ForeignKey(
+        OperatorRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    lift_request = models.ForeignKey(
+        OperatorRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("blocage data")
+        verbose_name_plural = _("blocages data")
+        ordering = ["-blocked_at", "-id"]
+        indexes = [
+            models.Index(fields=["partner", "contract", "-blocked_at"], name="data_block_partner_idx"),
+            models.Index(
+                fields=["scope", "blocked_at"],
+                condition=Q(lifted_at__isnull=True),
+                name="data_block_open_idx",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "contract", "scope", "zone"],
+                condition=Q(lifted_at__isnull=True),
+                name="data_block_one_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(scope__in=["data", "roaming", "threshold", "sms"]), name="data_block_scope_valid"
+            ),
+            # a roaming block names its zone; the others have none
+            models.CheckConstraint(
+                condition=Q(scope="roaming", zone__gt="") | (~Q(scope="roaming") & Q(zone="")),
+                name="data_block_zone_for_roaming",
+            ),
+            models.CheckConstraint(
+                condition=Q(lifted_at__isnull=True) | Q(lifted_at__gte=models.F("blocked_at")),
+                name="data_block_lifted_after",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.scope}{':' + self.zone if self.zone else ''} ({self.blocked_at:%Y-%m-%d})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.lifted_at is None
+
+    @property
+    def where(self) -> str:
+        """What is blocked, in French (« Europe », « France et Europe », « seuil data »…)."""
+        if self.scope == self.Scope.ROAMING:
+            return zone_label(self.zone)
+        return {
+            self.Scope.DATA: _("France et Europe"),
+            self.Scope.THRESHOLD: _("seuil data"),
+            self.Scope.SMS: _("usage raisonnable"),
+        }.get(self.scope, self.scope)
+
+    @property
+    def label(self) -> str:
+        """« Data bloquée (Europe, enveloppe atteinte) » / « Envoi de SMS bloqué (usage raisonnable, …) »."""
+        title = _("Envoi de SMS bloqué") if self.scope == self.Scope.SMS else _("Data bloquée")
+        detail = ", ".join(str(x) for x in (self.where, self.reason) if x)
+        return f"{title} ({detail})" if detail else str(title)
+
+
+class ContractTopup(models.Model):
+    """A data top-up ("recharge") ordered on a line (R-CAT-10, R-CAT-6, R-CAT-7; ``contracts.topups``).
+
+    Pending until the operator confirms it (it may take up to 30 minutes, R-PRV-5), then confirmed: its volume
+    counts for the Europe/Paris month of the confirmation (``month``). The price is the catalog's at order time,
+    copied (empty = « à définir », never invented). ``request_key`` makes a page's double click one top-up
+    (STYLE 33)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("En cours")
+        CONFIRMED = "confirmed", _("Confirmée")
+        FAILED = "failed", _("En échec")
+        CANCELLED = "cancelled", _("Annulée")
+
+    TRANSITIONS: dict[str, set[str]] = {
+        State.PENDING: {State.CONFIRMED, State.FAILED, State.CANCELLED},
+        # a failed operator request may be retried and complete after all
+        State.FAILED: {State.CONFIRMED},
+        State.CONFIRMED: set(),
+        State.CANCELLED: set(),
+    }
+
+    class Source(models.TextChoices):
+        BACKOFFICE = "backoffice", _("Back-office")
+        API = "api", _("API")
+        SELFCARE = "selfcare", _("Espace client")
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="topups")
+    topup = models.ForeignKey(
+        "catalog.Topup",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recharge du catalogue"),
+    )
+    volume_bytes = models.BigIntegerField(_("volume (octets)"))
+    price_ht = models.DecimalField(
+        _("prix HT"), max_digits=10, decimal_places=2, null=True, blank=True, help_text=_("Vide : à définir.")
+    )
+    state = models.CharField(_("état"), max_length=10, choices=State.choices, default=State.PENDING)
+    source = models.CharField(_("origine"), max_length=12, choices=Source.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("commandée le"))
+    confirmed_at = models.DateTimeField(_("confirmée le"), null=True, blank=True)
+    month = models.DateField(_("mois de consommation"), null=True, blank=True)
+    operator_request = models.ForeignKey(
+        OperatorRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    request_key = models.CharField(_("clé de requête"), max_length=64, null=True, blank=True)
+    last_error = models.TextField(_("dernière erreur"), blank=True)
+
+    class Meta:
+        verbose_name = _("recharge data")
+        verbose_name_plural = _("recharges data")
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(fields=["partner", "contract", "-requested_at"], name="contract_topup_partner_idx"),
+            models.Index(
+                fields=["month", "contract"], condition=Q(state="confirmed"), name="contract_topup_month_idx"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "request_key"],
+                condition=Q(request_key__isnull=False),
+                name="contract_topup_request_key_unique",
+            ),
+            models.CheckConstraint(condition=Q(volume_bytes__gt=0), name="contract_topup_volume_positive"),
+            models.CheckConstraint(
+                condition=Q(price_ht__isnull=True) | Q(price_ht__gte=0), name="contract_topup_price_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["pending", "confirmed", "failed", "cancelled"]),
+                name="contract_topup_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="confirmed") | Q(confirmed_at__isnull=False, month__isnull=False),
+                name="contract_topup_confirmed_has_month",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} +{self.volume_bytes} ({self.state})"
 
 
 class IdempotencyRecord(models.Model):

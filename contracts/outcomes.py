@@ -431,11 +431,21 @@ def contract_provisioning_retry(*, contract: Contract, actor: User | None = None
     return operator_request_retry(request_id=request.pk, actor=actor)
 
 
-# Lifecycle actions (suspend, resume, terminate, SIM swap, options, data block): ``contracts.lifecycle``.
+# Lifecycle actions (suspend, resume, terminate, SIM swap, options): ``contracts.lifecycle``.
 from . import lifecycle as _lifecycle  # noqa: E402
 
 APPLIERS.update(_lifecycle.APPLIERS)
 FAILURE_APPLIERS.update(_lifecycle.FAILURE_APPLIERS)
+
+# Data blocks and SMS bars (R-ALR-1..5, R-CAT-11) and top-ups (R-CAT-10, R-PRV-5): ``contracts.datablocks`` and
+# ``contracts.topups``; a top-up not sent yet is cancelled with the line's other requests on termination.
+from . import datablocks as _datablocks, topups as _topups  # noqa: E402, I001
+
+APPLIERS.update(_datablocks.APPLIERS)
+FAILURE_APPLIERS.update(_datablocks.FAILURE_APPLIERS)
+APPLIERS.update(_topups.APPLIERS)
+FAILURE_APPLIERS.update(_topups.FAILURE_APPLIERS)
+_lifecycle.UNDO.update(_topups.UNDO)
 
 # Scheduled offer changes (R-CON-1/2) and the first eSIM delivery after a creation (R-ORD-3/4): ``contracts.
 # scheduling`` and ``contracts.esim`` (keep last: the eSIM hook wraps the creation appliers above).

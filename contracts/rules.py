@@ -449,6 +449,7 @@ ACTION_SWAP_SIM = "swap_sim"
 ACTION_SWAP_ESIM = "swap_esim"
 ACTION_RETRY = "retry"
 ACTION_CANCEL_CHANGE = "cancel_change"
+ACTION_TOPUP = "topup"
 
 ACTION_LABELS = {  # translated when shown (gettext_noop marks them for makemessages)
     ACTION_TERMINATE: gettext_noop("À résilier"),
@@ -460,6 +461,7 @@ ACTION_LABELS = {  # translated when shown (gettext_noop marks them for makemess
     ACTION_SWAP_ESIM: gettext_noop("SIM Swap vers eSIM"),
     ACTION_RETRY: gettext_noop("Relancer la mise en service"),
     ACTION_CANCEL_CHANGE: gettext_noop("Annuler le changement d'offre programmé"),
+    ACTION_TOPUP: gettext_noop("Recharge data"),
 }
 
 
@@ -483,6 +485,8 @@ def possible_actions(
     has_sim_stock: bool = True,
     esim_swap_allowed: bool = True,
     open_kinds: frozenset[str] | set[str] = frozenset(),
+    topup_reason: str = "",
+    topup_rule: str = "R-CAT-10",
 ) -> list[PossibleAction]:
     """R-CON-9: every action of a contract, enabled or greyed out with the French reason.
 
@@ -491,7 +495,9 @@ def possible_actions(
     envelope to change (R-CON-3); ``has_scheduled_change``: a change already waits for the 1st of next month;
     ``has_sim_stock``: a physical SIM is available for a swap (R-ORD-5); ``esim_swap_allowed``: e.g. the
     client's self-care setting (R-SC-6) — always True in the back-office; ``open_kinds``: kinds of the line's
-    operator requests not finished yet (a suspension already asked is not asked twice)."""
+    operator requests not finished yet (a suspension already asked is not asked twice); ``topup_reason``: why the
+    offer takes no top-up now (R-CAT-10/6/4, R-CAT-7 compteur below its threshold; ``topup_rule``), empty when it
+    takes some — « Recharge data » is also greyed on a suspended line."""
     reasons_by_state = {
         PENDING: _("La ligne est en cours d'activation."),
         TERMINATING: _("La ligne est en cours de résiliation."),
@@ -559,6 +565,13 @@ def possible_actions(
             or swap_reason
             or ("" if esim_swap_allowed else _("Le SIM Swap vers eSIM n'est pas autorisé pour ce client.")),
             "R-OPT-2" if network != ORANGE else "R-ORD-5",
+        ),
+        action(
+            ACTION_TOPUP,
+            _("La ligne est suspendue : réactivez-la avant de commander une recharge.")
+            if state == SUSPENDED
+            else topup_reason,
+            "R-CON-5" if state == SUSPENDED else topup_rule,
         ),
     ]
     if state == FAILED:

@@ -3,18 +3,31 @@ contract is the same 404 as a missing one."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
 from catalog import rules as catalog_rules
 from catalog.selectors import offer_list
+from core.clock import month_start
 from inventory.models import SimCard
 from inventory.rules import normalize_iccid
 from partners.models import ClientAccount, Partner
 
 from . import rules
-from .models import Contract, ContractEvent, ContractOption, OneOffFee, OperatorRequest, Order
+from .models import (
+    Contract,
+    ContractEvent,
+    ContractOption,
+    ContractTopup,
+    DataBlock,
+    OneOffFee,
+    OperatorRequest,
+    Order,
+)
 
 # --- orders ------------------------------------------------------------------------------------------------
 
@@ -196,8 +209,17 @@ def contract_possible_actions(contract: Contract) -> list[rules.PossibleAction]:
         from .lifecycle import pending_offer_change
 
         pending_change = pending_offer_change(contract) is not None
+    from .topups import topup_refusal  # R-CAT-10/6/7: which top-ups the offer takes now
+
+    refusal = (
+        topup_refusal(contract)
+        if contract.state in (Contract.State.ACTIVE, Contract.State.SUSPENDED)
+        else None
+    )
     return rules.possible_actions(
         state=contract.state,
+        topup_reason=refusal.reason if refusal is not None else "",
+        topup_rule=refusal.rule if refusal is not None else "R-CAT-10",
         network=contract.network,
         has_other_envelopes=any(t.allowed and t.kind in ("upgrade", "downgrade") for t in targets),
         has_migration_target=any(t.allowed and t.kind == "migration" for t in targets),
@@ -212,3 +234,41 @@ def contracts_with_options(qs: QuerySet[Contract]) -> QuerySet[Contract]:
     return qs.prefetch_related(
         Prefetch("options", queryset=ContractOption.objects.order_by("created_at", "id"))
     )
+
+
+# --- top-ups and data blocks (issue 7: R-CAT-10, R-PRV-5, R-ALR-1..5, R-CAT-7/8/11) ---------------------------
+
+
+def contract_topups(partner: Partner, contract: Contract) -> QuerySet[ContractTopup]:
+    """The line's top-ups, newest first (Options tab, ``GET /api/v1/contracts/{id}/topups``)."""
+    return (
+        ContractTopup.objects.filter(partner=partner, contract=contract)
+        .select_related("requested_by", "operator_request")
+        .order_by("-requested_at", "-id")
+    )
+
+
+def contract_data_blocks(
+    partner: Partner, contract: Contract, *, open_only: bool = True
+) -> QuerySet[DataBlock]:
+    """The line's data blocks and SMS bars (open ones by default), oldest first (Informations tab)."""
+    qs = DataBlock.objects.filter(partner=partner, contract=contract)
+    if open_only:
+        qs = qs.filter(lifted_at__isnull=True)
+    return qs.order_by("blocked_at", "id")
+
+
+def topup_volume_for_month(contract_ids: Iterable[int], month: dt.date) -> dict[int, int]:
+    """For ``usage`` (the month's envelope): the confirmed top-up volume (bytes) per contract for the Europe/Paris
+    month of ``month`` — a top-up counts for the month it was confirmed in (R-PRV-5: up to 30 minutes after the
+    order). Contracts with none are absent. One query. Not scoped to a partner: the caller passes contract ids it
+    already holds (a system read, like the rating)."""
+    rows = (
+        ContractTopup.objects.filter(
+            contract_id__in=list(contract_ids), month=month_start(month), state=ContractTopup.State.CONFIRMED
+        )
+        .order_by()
+        .values("contract_id")
+        .annotate(total=Sum("volume_bytes"))
+    )
+    return {row["contract_id"]: int(row["total"]) for row in rows}

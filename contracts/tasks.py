@@ -1,4 +1,4 @@
-"""Celery tasks of contracts (STYLE 9): thin, named, idempotent — both run by beat (``CELERY_BEAT_SCHEDULE``)."""
+"""Celery tasks of contracts (STYLE 9): thin, named, idempotent — all run by beat (``CELERY_BEAT_SCHEDULE``)."""
 
 from __future__ import annotations
 
@@ -32,3 +32,15 @@ def purge_idempotency_records_task() -> int:
     from . import services
 
     return services.idempotency_records_purge()
+
+
+@shared_task(
+    name="contracts.lift_due_data_blocks", acks_late=True, reject_on_worker_lost=True, ignore_result=True
+)
+def lift_due_data_blocks_task() -> int:
+    """Every 5 minutes: the new month (00:00 Paris on the 1st) lifts the data blocks of the month before, and SMS
+    bars whose 3 days are over are closed (R-ALR-1..3, R-CAT-7, R-CAT-11) —
+    ``contracts.datablocks.data_blocks_lift_due``. Idempotent, safe to run twice at once."""
+    from . import datablocks
+
+    return datablocks.data_blocks_lift_due()

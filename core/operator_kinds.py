@@ -21,3 +21,4 @@ class RequestKind(models.TextChoices):
     BLOCK_DATA = "block_data", _("Blocage data")
     UNBLOCK_DATA = "unblock_data", _("Déblocage data")
     TOPUP = "topup", _("Recharge data")
+    BAR_SMS = "bar_sms", _("Blocage des envois de SMS")  # R-CAT-11: Orange fair use, 3 days

@@ -80,6 +80,10 @@ class SimulatedOperatorLine(models.Model):
     esim_activation_code = models.CharField(max_length=200, blank=True)
     esim_confirmation_code = models.CharField(max_length=6, blank=True)
     data_blocked = models.BooleanField(default=False)
+    #: The blocks in force (``"data"``, ``"threshold"``, ``"roaming:usa_canada"``…); ``data_blocked`` = any.
+    data_blocks = models.JSONField(default=list, blank=True)
+    #: R-CAT-11 (Orange): SMS sending barred until then (``bar_sms``); the operator lifts it by itself.
+    sms_barred_until = models.DateTimeField(null=True, blank=True)
     topup_bytes = models.BigIntegerField(default=0)
     activated_at = models.DateTimeField()
     terminated_at = models.DateTimeField(null=True, blank=True)

@@ -22,7 +22,9 @@ Payloads are JSON-serialisable dicts; the keys a simulator reads:
   (and optionally ``range``, ``blocked``); ``swap_sim``: ``iccid`` of the new SIM, or ``esim: True``;
   ``add_option``/``remove_option``: ``option_code`` (``add_option`` may name in ``replaces`` the option the
   new one replaces — a roaming choice changed within the month, R-OPT-4: the replaced option ends at once, the
-  new one starts, and an option ended before may be added again); ``topup``: ``volume_bytes`` (int).
+  new one starts, and an option ended before may be added again); ``topup``: ``volume_bytes`` (int);
+  ``block_data``: ``scope`` (``data``, ``roaming``, ``threshold``) and ``zone``; ``unblock_data``: ``blocks`` (list
+  of ``{scope, zone}``; none = every block); ``bar_sms`` (Orange, R-CAT-11): ``days``.
 
 Results (``OperatorStatus.result`` once completed): creations give ``operator_line_id``, ``msisdn``, ``iccid``,
 ``esim`` (and for an eSIM ``activation_code`` and ``confirmation_code``); line actions give ``operator_line_id``,
@@ -124,6 +126,8 @@ class OperatorPort(Protocol):
     def unblock_data(self, *, key: str, payload: Payload) -> OperatorTicket: ...
 
     def topup(self, *, key: str, payload: Payload) -> OperatorTicket: ...
+
+    def bar_sms(self, *, key: str, payload: Payload) -> OperatorTicket: ...
 
     def request_status(self, reference: str) -> OperatorStatus:
         """Raises ``OperatorRefusal`` for an unknown reference."""

@@ -15,7 +15,8 @@
   status at completion. Draws come from ``self.rng`` (a ``random.Random``; pass ``seed=`` or ``rng=`` for
   deterministic tests, or set ``settings.SIMULATOR_SEED``).
 - **State**: lines (active/suspended/terminated), numbers and SIMs ever used (never reused, R-CON-6), options
-  (an ``add_option`` with ``replaces`` ends the replaced option and starts the new one, R-OPT-4), data block,
+  (an ``add_option`` with ``replaces`` ends the replaced option and starts the new one, R-OPT-4), data blocks
+  per scope (``data``, ``threshold``, ``roaming:<zone>``), the Orange SMS bar (``sms_barred_until``, R-CAT-11),
   top-ups (applied after the latency, R-PRV-5). Illegal moves are refused on submit and, if the line
   changed meanwhile, end the request failed (not retryable).
 
@@ -73,6 +74,13 @@ def _without_replaced(options: list[str], payload: Payload) -> list[str]:
     return [c for c in options if c != replaces] if replaces else list(options)
 
 
+def _block_name(payload: Payload) -> str:
+    """``data``, ``threshold`` or ``roaming:<zone>`` — a block of the line as the payload names it."""
+    scope = str(payload.get("scope") or "data")
+    zone = str(payload.get("zone") or "")
+    return f"{scope}:{zone}" if zone else scope
+
+
 def _operator_side_commit() -> None:
     """The simulator's own transaction commits without waiting for its WAL flush (PostgreSQL
     ``synchronous_commit = off``, this transaction only). It stands for the operator's system, whose disk
@@ -98,6 +106,8 @@ class BaseSimulator:
     prefix: str = "SIM"
     #: Line ranges (payload ``range``) this operator does not sell.
     unsupported_ranges: frozenset[str] = frozenset()
+    #: Request kinds this operator does not offer (refused on submit).
+    unsupported_kinds: frozenset[str] = frozenset()
 
     def __init__(
         self,
@@ -166,6 +176,9 @@ class BaseSimulator:
 
     def topup(self, *, key: str, payload: Payload) -> OperatorTicket:
         return self.submit(RequestKind.TOPUP, key=key, payload=payload)
+
+    def bar_sms(self, *, key: str, payload: Payload) -> OperatorTicket:
+        return self.submit(RequestKind.BAR_SMS, key=key, payload=payload)
 
     def submit(self, kind: RequestKind | str, *, key: str, payload: Payload) -> OperatorTicket:
         kind = RequestKind(kind)
@@ -369,10 +382,23 @@ class BaseSimulator:
             line.options = [c for c in line.options if c != code]
             fields.append("options")
             result.update(options=line.options, ends_at=self.option_ends_at(now).isoformat())
-        elif kind in (RequestKind.BLOCK_DATA, RequestKind.UNBLOCK_DATA):
-            line.data_blocked = kind == RequestKind.BLOCK_DATA
-            fields.append("data_blocked")
-            result["data_blocked"] = line.data_blocked
+        elif kind == RequestKind.BLOCK_DATA:
+            block = _block_name(payload)
+            line.data_blocks = [*[b for b in line.data_blocks if b != block], block]
+            line.data_blocked = True
+            fields += ["data_blocked", "data_blocks"]
+            result.update(data_blocked=True, data_blocks=line.data_blocks)
+        elif kind == RequestKind.UNBLOCK_DATA:
+            # the blocks named by the payload (all of them when it names none)
+            lifted = {_block_name(b) for b in payload.get("blocks") or []}
+            line.data_blocks = [b for b in line.data_blocks if lifted and b not in lifted]
+            line.data_blocked = bool(line.data_blocks)
+            fields += ["data_blocked", "data_blocks"]
+            result.update(data_blocked=line.data_blocked, data_blocks=line.data_blocks)
+        elif kind == RequestKind.BAR_SMS:  # R-CAT-11: SMS sending suspended for ``days`` days
+            line.sms_barred_until = now + timedelta(days=int(payload.get("days") or 3))
+            fields.append("sms_barred_until")
+            result["sms_barred_until"] = rules.utc(line.sms_barred_until).isoformat()
         elif kind == RequestKind.TOPUP:  # R-PRV-5: the volume shows on the line only now, after the latency
             line.topup_bytes += int(payload["volume_bytes"])
             fields.append("topup_bytes")
@@ -556,6 +582,10 @@ class BaseSimulator:
 
     def _check_payload(self, kind: RequestKind, payload: dict) -> None:
         """Shape of the payload: a permanent refusal when wrong."""
+        if kind in self.unsupported_kinds:
+            raise self._refusal(
+                f"{RequestKind(kind).label} : demande non proposée par l'opérateur.", "unsupported"
+            )
         if kind in CREATION_KINDS:
             offer_range = payload.get("range") or ""
             if offer_range in self.unsupported_ranges:

@@ -114,10 +114,37 @@ def test_R_CAT_10_topup_volume_of_another_range_refused():
     assert rules.topup_eligibility(offer("orange", "data_only", 10 * GB), 20 * GB).allowed
 
 
-def test_R_CAT_10_no_topup_without_data_or_on_compteur():
+def test_R_CAT_10_no_topup_without_data():
     assert rules.allowed_topups(offer("orange", "illimite", None, None)) == []
-    assert rules.allowed_topups(offer("orange", "compteur", None, None)) == []
-    assert rules.allowed_topups(offer("bouygues", "compteur_data", 500 * MB, None)) == []
+    assert not rules.topup_eligibility(offer("orange", "illimite", None, None), 1 * GB).allowed
+
+
+COMPTEUR_OFFERS = [
+    offer("orange", "compteur", None, None),
+    offer("bouygues", "compteur", None, None),
+    offer("orange", "compteur_data", 500 * MB, None),
+    offer("bouygues", "compteur_data", 500 * MB, None),
+]
+
+
+@pytest.mark.parametrize("o", COMPTEUR_OFFERS, ids=lambda o: o.code)
+def test_R_CAT_7_compteur_topup_only_when_threshold_reached(o):
+    below = rules.topup_eligibility(o, 5 * GB)
+    assert not below.allowed and below.rule == "R-CAT-7" and "seuil data" in below.reason
+    assert rules.allowed_topups(o) == []  # below the threshold: nothing to buy
+
+    # reached: the Illimité volumes up to 100 Go, the largest threshold (a reading: the seed lists none)
+    assert rules.allowed_topups(o, threshold_reached=True) == [v * GB for v in (1, 5, 10, 30, 50, 100)]
+    assert rules.topup_eligibility(o, 5 * GB, threshold_reached=True).allowed
+    too_big = rules.topup_eligibility(o, 250 * GB, threshold_reached=True)
+    assert not too_big.allowed and too_big.rule == "R-CAT-7"
+    assert not rules.topup_eligibility(o, 20 * GB, threshold_reached=True).allowed  # a Data only volume
+    assert rules.topup_catalog_family(o.range) == "illimite"
+
+
+def test_R_CAT_7_threshold_reached_changes_nothing_for_plans():
+    o = offer("bouygues", "illimite", 30 * GB, False)
+    assert rules.allowed_topups(o, threshold_reached=True) == rules.allowed_topups(o) == [30 * GB]
 
 
 def test_R_CAT_6_m2m_topups():

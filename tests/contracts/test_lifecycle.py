@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from catalog.models import Option
-from contracts import lifecycle, outcomes
+from contracts import datablocks, lifecycle, outcomes
 from contracts.models import (
     Contract,
     ContractEvent,
@@ -583,12 +583,20 @@ def test_R_OPT_4_R_CON_4_roaming_option_changed_within_the_month_both_billed_env
     contract = live_line(stock)
     cutoff = lifecycle.roaming_envelope(contract, "usa_canada")
     assert cutoff.code == "OR-ROA-ILL-USCA-CUT-0"  # the order's default: the lowest cut-off
+    # usage blocked the zone at its cut-off (R-ALR-3); the partner changes the choice: unblocked at once (R-ALR-5)
+    block = datablocks.contract_data_block(
+        contract_id=contract.pk, scope="roaming", zone="usa_canada", rule="R-ALR-3", reason="cut-off atteint"
+    )
+    sweep()
 
     request = lifecycle.contract_roaming_change(
         contract=contract, zone="usa_canada", choice_code="OR-ROA-ILL-USCA-OPT-5G"
     )
     unblock = last_request(contract, RequestKind.UNBLOCK_DATA)
-    assert request.kind == RequestKind.ADD_OPTION and unblock.payload["reason"] == "R-ALR-5"
+    assert request.kind == RequestKind.ADD_OPTION and unblock.payload["rule"] == "R-ALR-5"
+    assert unblock.payload["blocks"] == [{"scope": "roaming", "zone": "usa_canada"}]
+    block.refresh_from_db()
+    assert block.lifted_at is not None and block.lift_request_id == unblock.pk
     sweep()
     five = lifecycle.roaming_envelope(contract, "usa_canada")
     assert five.code == "OR-ROA-ILL-USCA-OPT-5G" and five.monthly_fee_ht == Decimal("45.00")
@@ -611,12 +619,13 @@ def test_R_OPT_4_R_CON_4_roaming_option_changed_within_the_month_both_billed_env
     ] == ["OR-ROA-ILL-USCA-OPT-10G"]
     messages = list(ContractEvent.objects.filter(contract=contract).values_list("message", flat=True))
     assert any("R-OPT-4" in m and "ne s'additionnent pas" in m for m in messages)
-    assert any("débloquée (R-ALR-5)" in m for m in messages)
+    assert any("débloquée par l'opérateur (USA/Canada)" in m for m in messages)
+    # the second change found nothing blocked: no second unblock request (R-ALR-5 has nothing to lift)
     assert (
         OperatorRequest.objects.filter(
             contract=contract, kind=RequestKind.UNBLOCK_DATA, state=ReqState.COMPLETED
         ).count()
-        == 2
+        == 1
     )
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from contracts import outcomes
+from contracts import datablocks, outcomes
 from contracts.models import Contract, ContractOption, OperatorRequest, ScheduledChange
 from core.operator_kinds import RequestKind
 from inventory.models import SimCard
@@ -214,8 +214,11 @@ def test_R_OPT_8_options_tab_add_and_terminate(web, stock):
     assert "déjà programmée" in web.post(terminate_url).content.decode()
 
 
-def test_R_OPT_4_roaming_change_through_the_page(web, stock):
+def test_R_OPT_4_R_ALR_5_roaming_change_through_the_page(web, stock):
     contract = live_line(stock)
+    block = datablocks.contract_data_block(
+        contract_id=contract.pk, scope="roaming", zone="usa_canada", rule="R-ALR-3", reason="cut-off atteint"
+    )
     url = reverse("backoffice:contract_roaming", kwargs={"contract_id": contract.pk})
     page = web.get(url).content.decode()
     assert "ne s&#x27;additionnent pas" in page and "OR-ROA-ILL-USCA-OPT-5G" in page
@@ -226,8 +229,10 @@ def test_R_OPT_4_roaming_change_through_the_page(web, stock):
         url, {"zone": "maghreb_turquie", "choice": "OR-ROA-ILL-USCA-OPT-10G"}
     ).content.decode()
     assert "(R-OPT-5)" in wrong_zone
+    block.refresh_from_db()
+    assert block.lifted_at is not None  # R-ALR-5: unblocked at once
     history = web.get(tab_url(contract, "historique")).content.decode()
-    assert "R-ALR-5" in history
+    assert "Data de la ligne débloquée par l&#x27;opérateur (USA/Canada)" in history
 
 
 def test_unknown_action_is_404(web, stock):

@@ -209,7 +209,7 @@ def _actions(**kwargs):
         ("terminating", set()),
         ("terminated", set()),
         ("failed", {"retry"}),
-        ("active", {"terminate", "suspend", "change_speed", "migrate", "swap_sim", "swap_esim"}),
+        ("active", {"terminate", "suspend", "change_speed", "migrate", "swap_sim", "swap_esim", "topup"}),
         ("suspended", {"terminate", "resume", "swap_sim", "swap_esim"}),
     ],
 )
@@ -222,6 +222,13 @@ def test_R_CON_9_actions_enabled_per_state(state, enabled):
         actions
     )
     assert actions["terminate"].label == "À résilier"
+
+
+def test_R_CAT_10_topup_greyed_on_a_suspended_line_and_with_the_offer_reason():
+    suspended = _actions(state="suspended", network="orange")["topup"]
+    assert not suspended.enabled and "suspendue" in suspended.reason and suspended.rule == "R-CON-5"
+    compteur = _actions(state="active", network="orange", topup_reason="seuil", topup_rule="R-CAT-7")["topup"]
+    assert not compteur.enabled and compteur.rule == "R-CAT-7" and compteur.label == "Recharge data"
 
 
 def test_R_CON_9_esim_swap_greyed_on_bouygues_with_R_OPT_2_reason():
@@ -238,6 +245,11 @@ def test_R_CON_9_esim_swap_greyed_on_bouygues_with_R_OPT_2_reason():
         ({"is_counter_offer": True}, "change_speed", "compteur"),
         ({"has_scheduled_change": True}, "migrate", "déjà programmé"),
         ({"esim_swap_allowed": False}, "swap_esim", "pas autorisé"),
+        (
+            {"topup_reason": "Pas de recharge sur cette offre.", "topup_rule": "R-CAT-10"},
+            "topup",
+            "Pas de recharge",
+        ),
     ],
 )
 def test_R_CON_9_greyed_with_reason(kwargs, code, words):
