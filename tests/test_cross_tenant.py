@@ -254,6 +254,8 @@ CROSS_TENANT_CASES: dict[str, Case] = {
     "api-contract-action-retry": _action_case(),
     # R-SC-5 consumption journal and month totals (usage)
     "backoffice:contract_usage": Case(build=_contract_usage_kwargs),
+    "api-contract-usage-totals": Case(build=_contract_usage_pk),
+    "api-contract-usage-consumptions": Case(build=_contract_usage_pk),
     # R-BO-1 client pages and endpoints
     "backoffice:client_detail": Case(build=_client),
     "backoffice:client_edit": Case(
