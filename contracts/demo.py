@@ -34,7 +34,8 @@ DEMO_ORDERS = [
             ],
             "option_codes": ["conference", "visual_voicemail"],
             "allow_sva": False,
-            "roaming": {"usa_canada": "OR-ROA-ILL-USCA-OPT-3G"},
+            # Maghreb/Turquie: a 500 Mo cut-off, reached in the demo month (provisioning/demo_traffic.py).
+            "roaming": {"usa_canada": "OR-ROA-ILL-USCA-OPT-3G", "maghreb_turquie": "OR-ROA-ILL-MT-CUT-500M"},
         },
     ),
     (

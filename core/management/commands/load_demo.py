@@ -25,4 +25,5 @@ class Command(BaseCommand):
                 continue
             with transaction.atomic():
                 module.load(self.stdout)
+        importlib.import_module("provisioning.demo_traffic").demo_traffic(self.stdout)  # CDR files (issue 7)
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
