@@ -85,6 +85,9 @@ class RoamingTotalsSerializer(serializers.Serializer):
     used_bytes = serializers.IntegerField()
     out_of_plan_bytes = serializers.IntegerField()
     amount_ht = serializers.DecimalField(**AMOUNT, help_text="Montant HT hors forfait (euros).")
+    unpriced = serializers.BooleanField(
+        help_text="Vrai : une partie n'a pas encore de tarif (« à tarifer »)."
+    )
 
 
 class VoiceTotalsSerializer(serializers.Serializer):
@@ -134,6 +137,7 @@ class UsageTotalsSerializer(serializers.Serializer):
                     "used_bytes": r.quantity,
                     "out_of_plan_bytes": r.oop_quantity,
                     "amount_ht": r.amount_ht,
+                    "unpriced": r.unpriced_quantity > 0,
                 }
                 for r in totals.roaming
             ],

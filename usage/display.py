@@ -149,6 +149,15 @@ class TotalsDisplay:
     unpriced: bool
 
 
+def _amount_with_unpriced(amount: Decimal, unpriced_quantity: int) -> str:
+    """« à tarifer » when nothing is priced yet, « 1,20 € + à tarifer » when only a part is."""
+    if unpriced_quantity <= 0:
+        return format_amount(amount)
+    if not amount:
+        return _("à tarifer")
+    return _("%(amount)s + à tarifer") % {"amount": format_amount(amount)}
+
+
 def totals_display(totals) -> TotalsDisplay:
     """The strings of a :class:`usage.selectors.UsageTotals`."""
     return TotalsDisplay(
@@ -163,7 +172,7 @@ def totals_display(totals) -> TotalsDisplay:
                 zone=r.zone_label,
                 used=format_volume(r.quantity),
                 out_of_plan=format_volume(r.oop_quantity),
-                amount=format_amount(r.amount_ht),
+                amount=_amount_with_unpriced(r.amount_ht, r.unpriced_quantity),
             )
             for r in totals.roaming
         ),

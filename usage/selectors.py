@@ -23,6 +23,7 @@ from django.db.models import Q, QuerySet
 
 from catalog.labels import zone_label as catalog_zone_label
 from catalog.models import Zone
+from contracts import selectors as contract_selectors
 from contracts.models import Contract
 from contracts.rules import msisdn_from_any
 from core.clock import PARIS, add_months, month_bounds, month_start
@@ -66,6 +67,8 @@ class RoamingTotal:
     quantity: int = 0
     oop_quantity: int = 0
     amount_ht: Decimal = Decimal("0")
+    #: Out-of-plan bytes with no rate in the catalog yet (« à tarifer »).
+    unpriced_quantity: int = 0
 
     @property
     def zone_label(self) -> str:
@@ -111,25 +114,14 @@ class UsageTotals:
 
 
 def _topup_volume(contract: Contract, month: dt.date) -> int:
-    """Top-up volume bought for ``month`` (« Recharge »), read from the contracts domain.
-
-    ``contracts.selectors.topup_volume_for_month(contract_ids, month) -> {contract_id: bytes}`` is being added
-    with ``contracts.ContractTopup``; until it exists the top-up column reads 0."""
-    from contracts import selectors as contract_selectors
-
-    reader = getattr(contract_selectors, "topup_volume_for_month", None)
-    if reader is None:
-        # TODO(issue 7): drop this fallback once contracts.selectors.topup_volume_for_month is merged.
-        return 0
-    volumes = reader([contract.pk], month)
-    if isinstance(volumes, int):
-        return volumes
-    return int(volumes.get(contract.pk, 0) or 0)
+    """Top-up volume confirmed for ``month`` (« Recharge »), read from the contracts domain (one query)."""
+    return contract_selectors.topup_volume_for_month([contract.pk], month).get(contract.pk, 0)
 
 
 def contract_usage_totals(contract: Contract, month: dt.date | None = None) -> UsageTotals:
     """R-SC-5 month totals of a contract (default: the current month), from its ``UsageCounter`` rows in one
-    query (plus one for the top-ups). ``contract`` must come from a scoped selector (module docstring)."""
+    query, plus one for the top-ups confirmed that month (``contracts.selectors.topup_volume_for_month``).
+    ``contract`` must come from a scoped selector (module docstring)."""
     month = month_start(month)
     rows = UsageCounter.objects.filter(
         partner_id=contract.partner_id, contract_id=contract.pk, month=month
@@ -154,6 +146,7 @@ def contract_usage_totals(contract: Contract, month: dt.date | None = None) -> U
                 quantity=previous.quantity + quantity,
                 oop_quantity=previous.oop_quantity + oop,
                 amount_ht=previous.amount_ht + (amount_ht or 0),
+                unpriced_quantity=previous.unpriced_quantity + (unpriced_quantity or 0),
             )
         elif metric == Metric.VOICE:
             voice_used += quantity

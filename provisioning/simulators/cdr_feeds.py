@@ -295,20 +295,13 @@ def file_name(network: str, at: datetime) -> str:
     return orange_file_name(at) if network == ORANGE else bouygues_file_name(at)
 
 
-def _orange_number(number: str) -> str:
-    """International without ``+``: ``0612345678`` → ``33612345678``, ``+34911…`` → ``34911…``."""
-    if number[:1] == "+":
-        return number[1:]
-    if number[:1] == "0":
-        return "33" + number[1:]
-    return number
-
-
 def _orange_line(ev: TrafficEvent, ts: int, seq: int) -> str:
-    info = _hour(ts // 3600)
+    """Numbers go international without ``+``: ``0612345678`` → ``33612345678``, ``+34911…`` → ``34911…``."""
+    info = _HOURS.get(ts // 3600) or _hour(ts // 3600)
     minute, second = divmod(ts % 3600, 60)
     rid = ev.record_id or f"OR-{info[0]}-{seq:08d}"
-    msisdn = _orange_number(ev.msisdn)
+    msisdn = ev.msisdn
+    msisdn = "33" + msisdn[1:] if msisdn[:1] == "0" else msisdn
     if ev.service == DATA:
         kilobytes = -(-ev.volume_bytes // 1000)  # whole Ko, rounded up (1 Ko = 1,000 bytes)
         return (
@@ -320,15 +313,16 @@ def _orange_line(ev: TrafficEvent, ts: int, seq: int) -> str:
         sva = "1"
     else:
         fee, sva = "0,00", "0"
+    other = ev.other_party
+    other = other[1:] if other[:1] == "+" else "33" + other[1:] if other[:1] == "0" else other
     return (
         f"{rid};{msisdn};{info[1]}{minute:02d}:{second:02d};{ORANGE_TYPES[ev.service]};"
-        f"{'S' if ev.direction == OUT else 'E'};{ev.country};{_orange_number(ev.other_party)};"
-        f"{ev.other_country};{duration};;{sva};{fee}\n"
+        f"{'S' if ev.direction == OUT else 'E'};{ev.country};{other};{ev.other_country};{duration};;{sva};{fee}\n"
     )
 
 
 def _bouygues_line(ev: TrafficEvent, ts: int, seq: int) -> str:
-    info = _hour(ts // 3600)
+    info = _HOURS.get(ts // 3600) or _hour(ts // 3600)
     minute, second = divmod(ts % 3600, 60)
     rid = ev.record_id or f"{info[4]}{seq:010d}"
     if ev.service == DATA:

@@ -6,6 +6,7 @@
 - ``add_cdrs(contract, [dict(…), …])``: many records in one ``INSERT`` (same defaults as the factory).
 - ``UsageCounterFactory(contract=…, metric=…, zone=…, quantity=…, oop_quantity=…)``: a month counter (default:
   the current Europe/Paris month).
+- ``topup(contract, volume, month=…, state=…)``: a data top-up row (« Recharge »), confirmed by default.
 """
 
 from __future__ import annotations
@@ -125,3 +126,21 @@ def paris_time(
 ) -> dt.datetime:
     """An aware Europe/Paris datetime (record times in tests)."""
     return dt.datetime(year, month, day, hour, minute, second, tzinfo=PARIS)
+
+
+def topup(contract, volume_bytes: int, *, month: dt.date | None = None, state: str = "confirmed"):
+    """A ``contracts.ContractTopup`` of ``contract``; a confirmed one counts for ``month`` (default: this month)."""
+    from contracts.models import ContractTopup
+
+    now = timezone.now()
+    confirmed = state == ContractTopup.State.CONFIRMED
+    return ContractTopup.objects.create(
+        partner_id=contract.partner_id,
+        contract=contract,
+        volume_bytes=volume_bytes,
+        state=state,
+        source=ContractTopup.Source.BACKOFFICE,
+        requested_at=now,
+        confirmed_at=now if confirmed else None,
+        month=month_start(month or now) if confirmed else None,
+    )

@@ -16,7 +16,7 @@ from core.money import GB, MB
 from tests.factories.catalog import OfferFactory
 from tests.factories.contracts import ContractFactory
 from tests.factories.partners import ClientAccountFactory, MembershipFactory, PartnerFactory
-from tests.factories.usage import CdrFactory, UsageCounterFactory, add_cdrs, paris_time
+from tests.factories.usage import CdrFactory, UsageCounterFactory, add_cdrs, paris_time, topup
 from usage import selectors
 from usage.display import (
     format_amount,
@@ -274,6 +274,14 @@ def _february_counters(contract):
         oop_quantity=300 * MB,
         amount_ht=Decimal("3.0000"),
     )
+    UsageCounterFactory(  # no rate in the catalog yet: « à tarifer »
+        **c,
+        metric=Metric.ROAMING_DATA,
+        zone=UsageZone.MAGHREB_TURQUIE,
+        quantity=20 * MB,
+        oop_quantity=20 * MB,
+        unpriced_quantity=20 * MB,
+    )
     UsageCounterFactory(
         **c, metric=Metric.VOICE, zone="", quantity=3600, oop_quantity=120, amount_ht=Decimal("0.4")
     )
@@ -297,26 +305,32 @@ def _february_counters(contract):
     UsageCounterFactory(contract=other, month=FEBRUARY, metric=Metric.VOICE, quantity=999)
 
 
-def test_R_SC_5_month_totals(contract, scoped, monkeypatch, django_assert_num_queries):
-    _february_counters(contract)
-    # 5 Go of top-ups confirmed in February (contracts.selectors.topup_volume_for_month).
-    monkeypatch.setattr(
-        contract_selectors,
-        "topup_volume_for_month",
-        lambda ids, month: {contract.pk: 5 * GB} if month == FEBRUARY else {},
-        raising=False,
-    )
+def _february_topups(contract):
+    """5 Go of top-ups confirmed in February (2 + 3 Go); a pending one and March's do not count."""
+    topup(contract, 2 * GB, month=FEBRUARY)
+    topup(contract, 3 * GB, month=FEBRUARY)
+    topup(contract, 10 * GB, state="pending")
+    topup(contract, 1 * GB, month=MARCH)
 
-    with django_assert_num_queries(1):  # one query for the counters
+
+def test_R_SC_5_month_totals(contract, scoped, django_assert_num_queries):
+    _february_counters(contract)
+    _february_topups(contract)
+
+    with django_assert_num_queries(2):  # the counters, the month's confirmed top-ups
         totals = selectors.contract_usage_totals(scoped, FEBRUARY)
 
     assert totals.month == FEBRUARY
     # Data: used 12 Go of a 10 Go envelope, the 2 Go beyond taken out of the 5 Go top-up; out of plan = roaming.
     assert (totals.data_used, totals.data_envelope) == (12 * GB, 10 * GB)
     assert (totals.data_topup_used, totals.data_topup) == (2 * GB, 5 * GB)
-    assert totals.data_oop == 300 * MB
-    assert [(r.zone, r.zone_label, r.quantity, r.oop_quantity, r.amount_ht) for r in totals.roaming] == [
-        ("usa_canada", "USA/Canada", 300 * MB, 300 * MB, Decimal("3.0000"))
+    assert totals.data_oop == 320 * MB
+    assert [
+        (r.zone, r.zone_label, r.quantity, r.oop_quantity, r.amount_ht, r.unpriced_quantity)
+        for r in totals.roaming
+    ] == [
+        ("usa_canada", "USA/Canada", 300 * MB, 300 * MB, Decimal("3.0000"), 0),
+        ("maghreb_turquie", "Maghreb/Turquie", 20 * MB, 20 * MB, Decimal("0"), 20 * MB),
     ]
     # Voice: every zone summed.
     assert (totals.voice_used, totals.voice_oop) == (4200, 720)
@@ -327,11 +341,9 @@ def test_R_SC_5_month_totals(contract, scoped, monkeypatch, django_assert_num_qu
     assert totals.unpriced is True
 
 
-def test_R_SC_5_month_totals_of_an_empty_month_and_the_topup_cap(contract, scoped, monkeypatch):
+def test_R_SC_5_month_totals_of_an_empty_month_and_the_topup_cap(contract, scoped):
     UsageCounterFactory(contract=contract, month=MARCH, metric=Metric.DATA, quantity=18 * GB)
-    monkeypatch.setattr(
-        contract_selectors, "topup_volume_for_month", lambda ids, month: {contract.pk: 5 * GB}, raising=False
-    )
+    topup(contract, 5 * GB, month=MARCH)
     march = selectors.contract_usage_totals(scoped)  # default: the current month
     assert march.month == MARCH
     assert (march.data_used, march.data_topup_used, march.data_topup) == (18 * GB, 5 * GB, 5 * GB)
@@ -346,14 +358,12 @@ def test_R_SC_5_month_totals_of_an_empty_month_and_the_topup_cap(contract, scope
     assert january.amount_ht == Decimal("0") and january.unpriced is False
 
 
-def test_R_SC_5_month_totals_without_envelope(partner, monkeypatch):
+def test_R_SC_5_month_totals_without_envelope(partner):
     offer = OfferFactory(code="T-CPT", range="compteur", data_bytes=None, blocked=None)
     client = ClientAccountFactory(partner=partner)
     line = ContractFactory(order__client=client, order__offer=offer, msisdn="0699887702")
     UsageCounterFactory(contract=line, month=MARCH, metric=Metric.DATA, quantity=2 * GB, oop_quantity=2 * GB)
-    monkeypatch.setattr(
-        contract_selectors, "topup_volume_for_month", lambda ids, month: {line.pk: GB}, raising=False
-    )
+    topup(line, GB, month=MARCH)
     totals = selectors.contract_usage_totals(
         contract_selectors.contract_get_for_partner_or_404(partner, line.pk)
     )
@@ -361,13 +371,11 @@ def test_R_SC_5_month_totals_without_envelope(partner, monkeypatch):
     assert (totals.data_used, totals.data_topup_used, totals.data_oop) == (2 * GB, 0, 2 * GB)
 
 
-def test_R_SC_5_topups_read_from_the_contracts_domain(contract, scoped):
-    """Without monkeypatching: whatever ``contracts.selectors.topup_volume_for_month`` answers (0 while it is
-    not merged) never exceeds what was used beyond the envelope."""
-    UsageCounterFactory(contract=contract, month=MARCH, metric=Metric.DATA, quantity=1 * GB)
+def test_R_SC_5_topup_not_used_while_within_the_envelope(contract, scoped):
+    UsageCounterFactory(contract=contract, month=MARCH, metric=Metric.DATA, quantity=9 * GB)
+    topup(contract, 5 * GB, month=MARCH)
     totals = selectors.contract_usage_totals(scoped, MARCH)
-    assert totals.data_topup_used == 0
-    assert totals.data_topup >= 0
+    assert (totals.data_used, totals.data_topup_used, totals.data_topup) == (9 * GB, 0, 5 * GB)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -456,7 +464,7 @@ def test_R_ORD_6_contract_page_lists_the_journal_tab(web, contract):
     ) == (_tab_url(contract))
 
 
-def test_R_SC_5_journal_tab_shows_month_totals_and_records_in_french(web, contract, monkeypatch):
+def test_R_SC_5_journal_tab_shows_month_totals_and_records_in_french(web, contract):
     _february_counters(contract)
     UsageCounterFactory(contract=contract, month=MARCH, metric=Metric.VOICE, quantity=3725, oop_quantity=0)
     add_cdrs(
@@ -527,22 +535,22 @@ def test_R_SC_5_journal_tab_shows_month_totals_and_records_in_french(web, contra
     assert "Vary" in page and "HX-Request" in page["Vary"]
 
 
-def test_R_SC_5_month_selector_shows_the_chosen_month(web, contract, monkeypatch):
+def test_R_SC_5_month_selector_shows_the_chosen_month(web, contract):
     _february_counters(contract)
-    monkeypatch.setattr(
-        contract_selectors, "topup_volume_for_month", lambda ids, month: {contract.pk: 5 * GB}, raising=False
-    )
+    _february_topups(contract)
     page = web.get(_tab_url(contract), {"month": "2024-02"})
     body = page.content.decode()
     assert 'data-total="data-used">12 Go / 10 Go<' in body
     assert 'data-total="data-topup">2 Go / 5 Go<' in body
-    assert 'data-total="data-oop">300 Mo<' in body
+    assert 'data-total="data-oop">320 Mo<' in body
     assert 'data-total="voice-used">01:10:00<' in body and 'data-total="voice-oop">00:12:00<' in body
     assert 'data-total="premium-not-billable">00:03:00<' in body
     assert 'data-total="premium-billed">00:02:00<' in body
     assert 'data-total="sms-used">12 unités<' in body and 'data-total="sms-oop">2 unités<' in body
     assert "5,40 €" in body and "à tarifer" in body
-    assert "USA/Canada" in body  # roaming per zone
+    # Roaming per zone, « à tarifer » where the catalog has no rate yet.
+    assert "<td>USA/Canada</td><td>300 Mo</td><td>300 Mo</td><td>3,00 €</td>" in body
+    assert "<td>Maghreb/Turquie</td><td>20 Mo</td><td>20 Mo</td><td>à tarifer</td>" in body
     assert '<option value="2024-02" selected>Février 2024</option>' in body
     assert '<option value="2023-12"' not in body  # only the last 3 months
 
@@ -602,7 +610,7 @@ def test_R_SC_5_journal_is_paginated_by_25(web, contract, django_assert_max_num_
 
 
 def test_R_SC_5_journal_tab_query_budget_does_not_grow_with_rows(
-    web, contract, django_assert_max_num_queries, monkeypatch
+    web, contract, django_assert_max_num_queries
 ):
     _february_counters(contract)
     add_cdrs(contract, [dict(event_at=paris_time(2024, 3, 1) + dt.timedelta(minutes=i)) for i in range(5)])

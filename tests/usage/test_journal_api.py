@@ -11,11 +11,10 @@ import yaml
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from contracts import selectors as contract_selectors
 from core.money import GB, MB
 from tests.factories.contracts import ContractFactory
 from tests.factories.partners import ClientAccountFactory, MembershipFactory, PartnerFactory
-from tests.factories.usage import CdrFactory, UsageCounterFactory, add_cdrs, paris_time
+from tests.factories.usage import CdrFactory, UsageCounterFactory, add_cdrs, paris_time, topup
 from usage.models import Category, Metric, UsageZone
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +64,7 @@ def _consumptions(contract) -> str:
 # --------------------------------------------------------------------------------------------------------
 
 
-def test_R_SC_5_month_totals_with_explicit_units(api, contract, monkeypatch):
+def test_R_SC_5_month_totals_with_explicit_units(api, contract):
     c = {"contract": contract, "month": FEBRUARY}
     UsageCounterFactory(**c, metric=Metric.DATA, quantity=12 * GB)
     UsageCounterFactory(
@@ -81,12 +80,7 @@ def test_R_SC_5_month_totals_with_explicit_units(api, contract, monkeypatch):
         **c, metric=Metric.VOICE_SVA, quantity=200, oop_quantity=50, amount_ht=Decimal("0.80")
     )
     UsageCounterFactory(**c, metric=Metric.SMS_MMS, quantity=7, oop_quantity=1, unpriced_quantity=1)
-    monkeypatch.setattr(
-        contract_selectors,
-        "topup_volume_for_month",
-        lambda ids, month: {contract.pk: 5 * GB},
-        raising=False,
-    )
+    topup(contract, 5 * GB, month=FEBRUARY)
 
     response = api.get(_usage(contract), {"month": "2024-02"})
 
@@ -107,6 +101,7 @@ def test_R_SC_5_month_totals_with_explicit_units(api, contract, monkeypatch):
                 "used_bytes": 200 * MB,
                 "out_of_plan_bytes": 200 * MB,
                 "amount_ht": "4.5000",
+                "unpriced": False,
             }
         ],
         "voice": {"used_seconds": 3000, "out_of_plan_seconds": 60},
