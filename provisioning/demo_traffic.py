@@ -40,6 +40,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from catalog.labels import zone_label
 from contracts.models import Contract, ContractOption
 from core.clock import month_bounds, month_start
 from core.money import format_bytes
@@ -148,7 +149,7 @@ def _describe(case: str, contract: Contract, value) -> str:
         zone, volume, kind, limit = value
         what = "coupure" if kind == "cutoff" else "option"
         return (
-            f"{who} : {format_bytes(volume)} de data en itinérance {zone} pour une {what} de "
+            f"{who} : {format_bytes(volume)} de data en itinérance {zone_label(zone)} pour une {what} de "
             f"{format_bytes(limit)} (110 %) → alertes 80 % et 100 %, data coupée dans la zone"
         )
     if case == "blocked_100":

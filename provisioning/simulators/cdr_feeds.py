@@ -16,7 +16,13 @@ The platform (``usage``) reads the files; it never imports this module, which ke
 Determinism: every line-day draws from its own ``random.Random`` seeded by (seed, line key, day), so a line's
 traffic on a day does not depend on the other lines chosen nor on the period asked. Record ids come from the line
 key (the contract id), the hour and a per-line counter: the same generation rewrites the same records, which is how
-an operator re-delivers a file (the platform takes a record once).
+an operator re-delivers a file (the platform takes a record once). The seed is not part of the id: another seed
+over the same lines and hours gives other records under the same ids (the platform keeps the first); ids stay
+unique while line keys differ modulo 99,999 (Orange has 8 digits per hour: 5 for the line, 3 for the counter).
+
+Orange writes Paris local time without an offset: on the autumn night the hour 02:00–03:00 happens twice and both
+go to the one file ``ORANGE_CDR_<day>02.csv`` with the same local times (distinct ids) — the format cannot tell
+them apart; Bouygues (UTC) can.
 """
 
 from __future__ import annotations
@@ -572,7 +578,7 @@ def write_feeds(
     """Writes ``events`` as operator files, one per network and hour, into ``drop_dir``; returns the paths.
 
     Streams: a file is published as soon as the stream is ``_OPEN_HOURS`` past its hour, so a month of traffic
-    for 10,000 lines keeps about 50 files open per network and no record in memory. A list or tuple is sorted
+    for 10,000 lines keeps about 27 files open per network and holds no record in memory. A list or tuple is sorted
     first; an iterator in another order still works (a late record reopens its hour, merged on publication).
     ``merge``: a file of the same name already in ``drop_dir`` keeps its records and gains the missing ones
     (by record id) — a second run over the same hours adds to the files instead of losing what they held.

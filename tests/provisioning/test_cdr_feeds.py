@@ -767,7 +767,7 @@ def test_demo_month_gives_the_four_cases_once(catalog, drop_dir, frozen):
     before = checksums(drop_dir)
 
     again = io.StringIO()
-    assert demo_traffic(again) == 0  # idempotent
+    call_command("simulate_traffic", "--demo", stdout=again)  # idempotent: nothing more
     assert checksums(drop_dir) == before and "déjà généré" in again.getvalue()
 
 
