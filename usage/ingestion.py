@@ -1,0 +1,609 @@
+"""Ingestion of operator CDR files, set-based on PostgreSQL (issue 7, items 2–5; STYLE 34).
+
+One file is one transaction:
+
+1. **claim** — ``INSERT … ON CONFLICT (sha256) DO NOTHING`` of its ``CdrFile`` row: a second worker on the same
+   file waits on the unique index and then finds it taken; a file delivered again (same content) changes
+   nothing. A crash (``kill -9``) anywhere before the commit leaves nothing behind: the next pick-up does it all
+   again, so nothing is counted twice and nothing is lost;
+2. **load** — the lines go as they are into a temporary table with ``COPY`` (Python only checks UTF-8);
+3. **parse** — per operator format (``usage/FORMATS.md``), in SQL: split, validate, convert units, time zones,
+   number forms and country codes; a bad record is quarantined with its line number and reason, the rest is
+   taken;
+4. **attribute** — each record goes to the contract that held the number at the event's time;
+5. **rate** — records join the rating matrix built from ``usage.rules.classify`` for the plan profiles present;
+   fair use (R-CAT-11) and monthly allowances (R-CAT-4, R-CAT-8) with window functions; amounts from the
+   catalog's usage rates (an empty rate: « à tarifer », never 0);
+6. **store and count** — ``INSERT … ON CONFLICT DO NOTHING`` into the partitioned ``usage_cdr`` (a record is
+   taken once: network + operator record id), and in the same statement the counters are upserted with the
+   aggregated deltas of the rows really inserted;
+7. **alerts** — ``usage.services.alerts_check`` for the lines touched (exactly once per line, threshold and
+   month: a unique constraint), which queues SMS and emails and blocks data through ``contracts``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from psycopg2.extras import execute_values
+
+from core.clock import add_months, month_start
+
+from . import partitions, rules
+
+logger = logging.getLogger(__name__)
+
+ORANGE_HEADER = (
+    "ID_TICKET;MSISDN;DATE_HEURE;TYPE;SENS;PAYS_ORIGINE;NUMERO_CORRESPONDANT;PAYS_DESTINATION;"
+    "DUREE_S;VOLUME_KO;SVA;SVA_MONTANT_HT"
+)
+BOUYGUES_HEADER = (
+    "record_id|event_time_utc|subscriber|service|direction|mcc_visited|other_party|mcc_other|units|"
+    "unit_type|premium_class|premium_fee_eur"
+)
+TEMP_TABLES = (
+    "_cdr_raw",
+    "_cdr_country",
+    "_cdr_chk",
+    "_cdr_rec",
+    "_cdr_att",
+    "_cdr_plan",
+    "_cdr_matrix",
+    "_cdr_rated",
+    "_cdr_rank",
+    "_cdr_final",
+)
+HEADERS = {"orange": ORANGE_HEADER, "bouygues": BOUYGUES_HEADER}
+FILE_NAMES = {
+    "orange": re.compile(r"^ORANGE_CDR_\d{10}\.csv$"),
+    "bouygues": re.compile(r"^BYT_\d{8}_\d{2}_CDR\.txt$"),
+}
+
+
+def network_of(name: str) -> str | None:
+    """The network whose file-name pattern ``name`` follows (None: not a CDR file)."""
+    for network, pattern in FILE_NAMES.items():
+        if pattern.match(name):
+            return network
+    return None
+
+
+@dataclass
+class IngestReport:
+    name: str
+    network: str = ""
+    file_id: int | None = None
+    already: bool = False  # the same content was taken before: nothing done
+    rejected: str = ""
+    lines: int = 0
+    taken: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    contracts: int = 0
+    alerts: int = 0
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        if self.already:
+            return f"{self.name} : déjà intégré, rien à faire"
+        if self.rejected:
+            return f"{self.name} : rejeté — {self.rejected}"
+        return (
+            f"{self.name} : {self.taken} enregistrement(s) intégré(s), {self.duplicates} doublon(s), "
+            f"{self.quarantined} en quarantaine, {self.contracts} ligne(s), {self.alerts} alerte(s)"
+        )
+
+
+# --- SQL fragments ------------------------------------------------------------------------------------------
+
+
+def _valid_date(y: str, m: str, d: str) -> str:
+    """SQL: the integers ``y``-``m``-``d`` form a real calendar date (so a cast cannot fail)."""
+    return (
+        f"({m} BETWEEN 1 AND 12 AND {d} BETWEEN 1 AND CASE WHEN {m} IN (4, 6, 9, 11) THEN 30 "
+        f"WHEN {m} = 2 THEN CASE WHEN ({y} % 4 = 0 AND {y} % 100 <> 0) OR {y} % 400 = 0 THEN 29 ELSE 28 END "
+        "ELSE 31 END)"
+    )
+
+
+_TS = r"'^\d{4}-\d{2}-\d{2}[ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d'"
+
+
+def _ts_ok(col: str) -> str:
+    return (
+        f"({col} ~ {_TS} AND "
+        + _valid_date(f"substr({col}, 1, 4)::int", f"substr({col}, 6, 2)::int", f"substr({col}, 9, 2)::int")
+        + ")"
+    )
+
+
+# Each format: the checks in order (the first failing gives the reason), then the typed columns.
+# f[i] is the i-th field of the line. Columns produced (``_cdr_rec``): record_id, msisdn, event_at, service,
+# direction, country, usage_zone, destination, dest_country, dest_zone, quantity, premium, premium_billable,
+# premium_fee.
+_ORANGE_CHECKS = [
+    ("cardinality(f) < 12", "truncated", "'12 champs attendus, ' || cardinality(f) || ' reçus'"),
+    ("cardinality(f) > 12", "unknown_column", "'12 champs attendus, ' || cardinality(f) || ' reçus'"),
+    ("f[1] !~ '^[A-Za-z0-9-]{1,40}$'", "bad_value", "'ID_TICKET invalide'"),
+    ("f[2] !~ '^33([67][0-9]{8}|700[0-9]{10})$'", "bad_value", "'MSISDN invalide : ' || f[2]"),
+    (f"NOT {_ts_ok('f[3]')}", "bad_value", "'DATE_HEURE invalide : ' || f[3]"),
+    ("f[4] NOT IN ('VOIX', 'SMS', 'MMS', 'DATA')", "bad_value", "'TYPE inconnu : ' || f[4]"),
+    ("f[5] NOT IN ('S', 'E')", "bad_value", "'SENS inconnu : ' || f[5]"),
+    ("oz.zone IS NULL", "bad_value", "'PAYS_ORIGINE inconnu : ' || f[6]"),
+    ("f[4] <> 'DATA' AND f[7] !~ '^[0-9]{4,15}$'", "bad_value", "'NUMERO_CORRESPONDANT invalide'"),
+    ("f[4] <> 'DATA' AND dz.zone IS NULL", "bad_value", "'PAYS_DESTINATION inconnu : ' || f[8]"),
+    ("f[4] = 'VOIX' AND f[9] ~ '^-[0-9]+$'", "negative", "'DUREE_S négative : ' || f[9]"),
+    ("f[4] = 'DATA' AND f[10] ~ '^-[0-9]+$'", "negative", "'VOLUME_KO négatif : ' || f[10]"),
+    ("f[4] = 'VOIX' AND f[9] !~ '^[0-9]{1,9}$'", "bad_value", "'DUREE_S invalide'"),
+    ("f[4] = 'DATA' AND f[10] !~ '^[0-9]{1,12}$'", "bad_value", "'VOLUME_KO invalide'"),
+    ("f[11] NOT IN ('0', '1') OR f[12] !~ '^[0-9]{1,6},[0-9]{2}$'", "bad_value", "'SVA invalide'"),
+]
+_ORANGE_COLUMNS = """
+    f[1] AS record_id,
+    '0' || substr(f[2], 3) AS msisdn,
+    (replace(f[3], 'T', ' ')::timestamp AT TIME ZONE 'Europe/Paris') AS event_at,
+    CASE f[4] WHEN 'VOIX' THEN 'voice' WHEN 'SMS' THEN 'sms' WHEN 'MMS' THEN 'mms' ELSE 'data' END AS service,
+    CASE WHEN f[5] = 'E' AND f[4] <> 'DATA' THEN 'in' ELSE 'out' END AS direction,
+    upper(f[6]) AS country,
+    oz.zone AS usage_zone,
+    CASE WHEN f[4] = 'DATA' THEN ''
+         WHEN f[7] ~ '^33[1-9][0-9]{8}$' THEN '0' || substr(f[7], 3)
+         ELSE '+' || f[7] END AS destination,
+    CASE WHEN f[4] = 'DATA' THEN '' ELSE upper(f[8]) END AS dest_country,
+    CASE WHEN f[4] = 'DATA' THEN '' ELSE dz.zone END AS dest_zone,
+    CASE f[4] WHEN 'VOIX' THEN f[9]::bigint WHEN 'DATA' THEN f[10]::bigint * 1000 ELSE 1 END AS quantity,
+    (f[11] = '1' AND f[4] = 'VOIX') AS premium,
+    (f[11] = '1' AND f[4] = 'VOIX' AND replace(f[12], ',', '.')::numeric > 0) AS premium_billable,
+    CASE WHEN f[11] = '1' THEN replace(f[12], ',', '.')::numeric ELSE 0 END AS premium_fee
+"""
+_ORANGE_JOINS = """
+    LEFT JOIN _cdr_country oz ON oz.code = upper(f[6])
+    LEFT JOIN _cdr_country dz ON dz.code = upper(f[8])
+"""
+
+_BOUYGUES_CHECKS = [
+    ("cardinality(f) < 12", "truncated", "'12 champs attendus, ' || cardinality(f) || ' reçus'"),
+    ("cardinality(f) > 12", "unknown_column", "'12 champs attendus, ' || cardinality(f) || ' reçus'"),
+    ("f[1] !~ '^[0-9]{1,20}$'", "bad_value", "'record_id invalide'"),
+    (f"f[2] !~ 'Z$' OR NOT {_ts_ok('f[2]')}", "bad_value", "'event_time_utc invalide : ' || f[2]"),
+    ("f[3] !~ '^0([67][0-9]{8}|700[0-9]{10})$'", "bad_value", "'subscriber invalide : ' || f[3]"),
+    ("f[4] NOT IN ('VOICE', 'SMS', 'MMS', 'GPRS')", "bad_value", "'service inconnu : ' || f[4]"),
+    ("f[5] NOT IN ('MO', 'MT')", "bad_value", "'direction inconnue : ' || f[5]"),
+    ("oz.zone IS NULL", "bad_value", "'mcc_visited inconnu : ' || f[6]"),
+    (
+        "f[4] <> 'GPRS' AND f[7] !~ '^(\\+[1-9][0-9]{3,14}|0[1-9][0-9]{8}|[0-9]{4,6})$'",
+        "bad_value",
+        "'other_party invalide'",
+    ),
+    ("f[4] <> 'GPRS' AND dz.zone IS NULL", "bad_value", "'mcc_other inconnu : ' || f[8]"),
+    ("f[9] ~ '^-[0-9]+$'", "negative", "'units négatif : ' || f[9]"),
+    ("f[9] !~ '^[0-9]{1,15}$'", "bad_value", "'units invalide'"),
+    (
+        "f[10] <> CASE f[4] WHEN 'VOICE' THEN 'SEC' WHEN 'GPRS' THEN 'BYTE' ELSE 'EVT' END",
+        "bad_value",
+        "'unit_type incohérent : ' || f[10]",
+    ),
+    (
+        "f[11] NOT IN ('', 'SVA_FREE', 'SVA_PAID') OR f[12] !~ '^([0-9]{1,6}(\\.[0-9]{1,4})?)?$'",
+        "bad_value",
+        "'premium invalide'",
+    ),
+]
+_BOUYGUES_COLUMNS = """
+    f[1] AS record_id,
+    f[3] AS msisdn,
+    (replace(rtrim(f[2], 'Z'), 'T', ' ')::timestamp AT TIME ZONE 'UTC') AS event_at,
+    CASE f[4] WHEN 'VOICE' THEN 'voice' WHEN 'SMS' THEN 'sms' WHEN 'MMS' THEN 'mms' ELSE 'data' END AS service,
+    CASE WHEN f[5] = 'MT' AND f[4] <> 'GPRS' THEN 'in' ELSE 'out' END AS direction,
+    oz.country AS country,
+    oz.zone AS usage_zone,
+    CASE WHEN f[4] = 'GPRS' THEN '' WHEN f[7] ~ '^\\+33[1-9][0-9]{8}$' THEN '0' || substr(f[7], 4)
+         ELSE f[7] END AS destination,
+    CASE WHEN f[4] = 'GPRS' THEN '' ELSE dz.country END AS dest_country,
+    CASE WHEN f[4] = 'GPRS' THEN '' ELSE dz.zone END AS dest_zone,
+    CASE WHEN f[4] IN ('SMS', 'MMS') THEN 1 ELSE f[9]::bigint END AS quantity,
+    (f[11] <> '' AND f[4] = 'VOICE') AS premium,
+    (f[11] = 'SVA_PAID' AND f[4] = 'VOICE') AS premium_billable,
+    CASE WHEN f[11] = 'SVA_PAID' AND f[12] <> '' THEN f[12]::numeric ELSE 0 END AS premium_fee
+"""
+_BOUYGUES_JOINS = """
+    LEFT JOIN _cdr_country oz ON oz.code = f[6]
+    LEFT JOIN _cdr_country dz ON dz.code = f[8]
+"""
+FORMATS = {
+    "orange": (";", _ORANGE_CHECKS, _ORANGE_COLUMNS, _ORANGE_JOINS),
+    "bouygues": ("|", _BOUYGUES_CHECKS, _BOUYGUES_COLUMNS, _BOUYGUES_JOINS),
+}
+
+
+def _parse_sql(network: str) -> tuple[str, str, str]:
+    """(SQL filling ``_cdr_chk`` with each line's first failing check, SQL of the typed records, SQL of the
+    quarantine of the bad lines — parameters: file id, time). ``f`` is
+    the array of the line's fields; the country joins resolve the operator's country codes to zones."""
+    sep, checks, columns, joins = FORMATS[network]
+    # The reason is computed for every line; the detail (a French message) only for the bad ones.
+    case = "CASE " + " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _r, _d) in enumerate(checks)) + " END"
+    check = f"""
+        CREATE TEMP TABLE _cdr_chk ON COMMIT DROP AS
+        SELECT s.line_no, s.raw, s.f, {case} AS failed
+        FROM (SELECT line_no, raw, string_to_array(raw, '{sep}') AS f FROM _cdr_raw WHERE raw <> '') s
+        {joins}
+    """  # noqa: S608 — built from this module's constant fragments
+    records = f"""
+        CREATE TEMP TABLE _cdr_rec ON COMMIT DROP AS
+        SELECT c.line_no, {columns}
+        FROM _cdr_chk c {joins}
+        WHERE c.failed IS NULL
+    """  # noqa: S608
+    reasons = " ".join(f"WHEN {i} THEN '{reason}'" for i, (_c, reason, _d) in enumerate(checks))
+    details = " ".join(f"WHEN {i} THEN {detail}" for i, (_c, _r, detail) in enumerate(checks))
+    quarantine = f"""
+        INSERT INTO usage_cdrquarantine (file_id, line_no, reason, detail, raw, created_at)
+        SELECT %s, c.line_no, CASE c.failed {reasons} END, left(CASE c.failed {details} END, 255), c.raw, %s
+        FROM _cdr_chk c WHERE c.failed IS NOT NULL
+    """  # noqa: S608
+    return check, records, quarantine
+
+
+# --- the pipeline -------------------------------------------------------------------------------------------
+
+
+def ingest_path(path: Path | str) -> IngestReport:
+    path = Path(path)
+    return ingest_bytes(name=path.name, data=path.read_bytes())
+
+
+def ingest_bytes(*, name: str, data: bytes, network: str | None = None) -> IngestReport:
+    """Take one operator file exactly once (see the module docstring)."""
+    network = network or network_of(name)
+    report = IngestReport(name=name, network=network or "")
+    if network is None:
+        report.rejected = "nom de fichier inconnu (ni Orange ni Bouygues Telecom)"
+        return report
+    digest = hashlib.sha256(data).hexdigest()
+    _ensure_current_partitions()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO usage_cdrfile (network, name, sha256, size, state, lines, taken, duplicates, "
+                "quarantined, error, received_at) VALUES (%s, %s, %s, %s, 'processing', 0, 0, 0, 0, '', now()) "
+                "ON CONFLICT (sha256) DO NOTHING RETURNING id",
+                [network, name, digest, len(data)],
+            )
+            row = cursor.fetchone()
+            if row is None:
+                report.already = True
+                return report
+            report.file_id = file_id = row[0]
+            _run(cursor, report, file_id, network, data)
+    return report
+
+
+def _ensure_current_partitions() -> None:
+    """Partitions of last, this and next month, created outside the file's transaction (a partition is DDL
+    on the parent: keep it out of the long transaction)."""
+    this = month_start()
+    with transaction.atomic():
+        partitions.ensure_partitions([add_months(this, -1), this, add_months(this, 1)])
+
+
+def _run(cursor, report: IngestReport, file_id: int, network: str, data: bytes) -> None:
+    head, _, body = data.partition(b"\n")
+    header = head.rstrip(b"\r").decode("utf-8", errors="replace").lstrip("\ufeff")
+    report.lines = body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
+    if header != HEADERS[network]:
+        report.rejected = f"en-tête inattendu pour {network} : « {header[:200]} »"
+        cursor.execute(
+            "UPDATE usage_cdrfile SET state = 'rejected', error = %s, lines = %s, finished_at = now() "
+            "WHERE id = %s",
+            [report.rejected, report.lines, file_id],
+        )
+        return
+    body, bad_encoding = _utf8_lines(body)
+    # ON COMMIT DROP frees them at the end of the file's transaction; when that transaction is a savepoint
+    # of an outer one (tests, a caller's atomic block), drop the previous file's tables first.
+    cursor.execute(f"DROP TABLE IF EXISTS {', '.join(TEMP_TABLES)}")
+    cursor.execute(
+        "CREATE TEMP TABLE _cdr_raw (line_no integer GENERATED ALWAYS AS IDENTITY (START 2), raw text) "
+        "ON COMMIT DROP"
+    )
+    cursor.copy_expert(
+        "COPY _cdr_raw (raw) FROM STDIN WITH (FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e', NULL E'\\x1d')",
+        io.BytesIO(body),
+    )
+    cursor.execute("UPDATE _cdr_raw SET raw = rtrim(raw, E'\\r') WHERE raw LIKE E'%\\r'")
+    cursor.execute(
+        "CREATE TEMP TABLE _cdr_country (code text PRIMARY KEY, zone text, country text) ON COMMIT DROP"
+    )
+    execute_values(
+        cursor.cursor,
+        "INSERT INTO _cdr_country VALUES %s",
+        [(code, zone, rules.MCC_COUNTRY.get(code, code)) for code, zone in rules.COUNTRY_ZONES.items()],
+    )
+    cursor.execute("ANALYZE _cdr_country")
+    check_sql, records_sql, quarantine_sql = _parse_sql(network)
+    cursor.execute(check_sql)
+    # Bad records: quarantined with their line and reason (the lines not UTF-8 were emptied for COPY).
+    cursor.execute(quarantine_sql, [file_id, timezone.now()])
+    if bad_encoding:
+        cursor.executemany(
+            "INSERT INTO usage_cdrquarantine (file_id, line_no, reason, detail, raw, created_at) "
+            "VALUES (%s, %s, 'encoding', 'octets non UTF-8', %s, now())",
+            [(file_id, line_no, raw) for line_no, raw in bad_encoding],
+        )
+    cursor.execute(records_sql)
+    # Future dates and numbers no line held at the event's time (the business clock is Django's, not the
+    # database server's).
+    horizon = timezone.now() + dt.timedelta(seconds=settings.CDR_FUTURE_TOLERANCE_SECONDS)
+    cursor.execute(
+        "INSERT INTO usage_cdrquarantine (file_id, line_no, reason, detail, raw, created_at) "
+        "SELECT %s, r.line_no, 'future', 'date ' || r.event_at, c.raw, now() FROM _cdr_rec r "
+        "JOIN _cdr_chk c USING (line_no) WHERE r.event_at > %s",
+        [file_id, horizon],
+    )
+    cursor.execute("DELETE FROM _cdr_rec WHERE event_at > %s", [horizon])
+    # R-CON-6: a number is never reused, but a ported number may come back: the contract holding it at the
+    # event's time is the latest one created before it and not terminated by then.
+    cursor.execute(
+        """
+        CREATE TEMP TABLE _cdr_att ON COMMIT DROP AS
+        SELECT DISTINCT ON (r.line_no) r.*, c.id AS contract_id, c.partner_id,
+               date_trunc('month', r.event_at AT TIME ZONE 'Europe/Paris')::date AS month
+        FROM _cdr_rec r
+        LEFT JOIN contracts_contract c ON c.msisdn = r.msisdn AND c.created_at <= r.event_at
+             AND (c.terminated_at IS NULL OR c.terminated_at > r.event_at)
+        ORDER BY r.line_no, c.created_at DESC
+        """
+    )
+    cursor.execute(
+        "INSERT INTO usage_cdrquarantine (file_id, line_no, reason, detail, raw, created_at) "
+        "SELECT %s, a.line_no, 'unknown_number', 'aucune ligne ne détenait le ' || a.msisdn || ' le ' || "
+        "a.event_at, c.raw, now() FROM _cdr_att a JOIN _cdr_chk c USING (line_no) WHERE a.contract_id IS NULL",
+        [file_id],
+    )
+    cursor.execute("DELETE FROM _cdr_att WHERE contract_id IS NULL")
+    # Taken once: records already stored (an earlier file) and repeats inside this file are duplicates.
+    cursor.execute(
+        """
+        DELETE FROM _cdr_att a USING usage_cdr u
+        WHERE u.network = %s AND u.record_id = a.record_id AND u.event_at = a.event_at
+        """,
+        [network],
+    )
+    dup_stored = cursor.rowcount
+    cursor.execute(
+        "DELETE FROM _cdr_att a USING _cdr_att b WHERE a.record_id = b.record_id "
+        "AND a.event_at = b.event_at AND a.line_no > b.line_no"
+    )
+    report.duplicates = dup_stored + cursor.rowcount
+    cursor.execute("SELECT DISTINCT month FROM _cdr_att")
+    months = [row[0] for row in cursor.fetchall()]
+    partitions.ensure_partitions(months)
+    cursor.execute("ANALYZE _cdr_att")
+
+    _rate(cursor, network)
+    cursor.execute(
+        """
+        WITH ins AS (
+            INSERT INTO usage_cdr (event_at, network, record_id, file_id, line_no, partner_id, contract_id,
+                month, msisdn, service, category, direction, usage_zone, dest_zone, destination, country, label,
+                quantity, oop_quantity, amount_ht, unpriced, premium, premium_billable, rule)
+            SELECT event_at, %(network)s, record_id, %(file)s, line_no, partner_id, contract_id, month, msisdn,
+                service, category, direction, usage_zone, dest_zone, left(destination, 20),
+                CASE WHEN service <> 'data' AND direction = 'out' THEN dest_country ELSE country END, label,
+                quantity, oop, amount, unpriced, premium, premium_billable, rule
+            FROM _cdr_final
+            ON CONFLICT (network, record_id, event_at) DO NOTHING
+            RETURNING record_id, event_at
+        ), agg AS (
+            SELECT f.partner_id, f.contract_id, f.month, f.metric, f.czone,
+                   sum(f.quantity) AS quantity, sum(f.oop) AS oop, coalesce(sum(f.amount), 0) AS amount,
+                   sum(CASE WHEN f.unpriced THEN f.oop ELSE 0 END) AS unpriced,
+                   coalesce(sum(f.valued), 0) AS valued, count(*) AS events
+            FROM ins JOIN _cdr_final f USING (record_id, event_at)
+            GROUP BY 1, 2, 3, 4, 5
+        ), up AS (
+            INSERT INTO usage_counter (partner_id, contract_id, month, metric, zone, quantity, oop_quantity,
+                amount_ht, unpriced_quantity, valued_ht, events, updated_at)
+            SELECT partner_id, contract_id, month, metric, czone, quantity, oop, amount, unpriced, valued,
+                   events, now()
+            FROM agg ORDER BY contract_id, month, metric, czone
+            ON CONFLICT (contract_id, month, metric, zone) DO UPDATE SET
+                quantity = usage_counter.quantity + EXCLUDED.quantity,
+                oop_quantity = usage_counter.oop_quantity + EXCLUDED.oop_quantity,
+                amount_ht = usage_counter.amount_ht + EXCLUDED.amount_ht,
+                unpriced_quantity = usage_counter.unpriced_quantity + EXCLUDED.unpriced_quantity,
+                valued_ht = usage_counter.valued_ht + EXCLUDED.valued_ht,
+                events = usage_counter.events + EXCLUDED.events,
+                updated_at = EXCLUDED.updated_at
+            RETURNING contract_id
+        )
+        SELECT (SELECT count(*) FROM ins), (SELECT count(DISTINCT contract_id) FROM up)
+        """,
+        {"network": network, "file": file_id},
+    )
+    taken, contracts = cursor.fetchone()
+    report.duplicates += _scalar(cursor, "SELECT count(*) FROM _cdr_final") - taken
+    report.taken, report.contracts = taken, contracts
+    cursor.execute(
+        "SELECT reason, count(*) FROM usage_cdrquarantine WHERE file_id = %s GROUP BY reason", [file_id]
+    )
+    report.quarantine_reasons = dict(cursor.fetchall())
+    report.quarantined = sum(report.quarantine_reasons.values())
+    cursor.execute(
+        "UPDATE usage_cdrfile SET state = 'done', lines = %s, taken = %s, duplicates = %s, quarantined = %s, "
+        "finished_at = now() WHERE id = %s",
+        [report.lines, report.taken, report.duplicates, report.quarantined, file_id],
+    )
+    from .services import usage_after_ingestion
+
+    report.alerts = usage_after_ingestion(cursor=cursor, network=network)
+
+
+def _scalar(cursor, sql: str) -> int:
+    cursor.execute(sql)
+    row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _utf8_lines(body: bytes) -> tuple[bytes, list[tuple[int, str]]]:
+    """The body for COPY and the lines that are not UTF-8 (line number, text shown with replacements). A
+    bad line is emptied in the body (an empty line is skipped by the parser), so line numbers stay true."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return body, []
+    lines = body.split(b"\n")
+    bad = []
+    for i, line in enumerate(lines):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append((i + 2, line.decode("utf-8", errors="replace")))
+            lines[i] = b""
+    return b"\n".join(lines), bad
+
+
+# --- rating -------------------------------------------------------------------------------------------------
+
+_PLAN_SQL = """
+    CREATE TEMP TABLE _cdr_plan ON COMMIT DROP AS
+    WITH ro AS (
+        SELECT DISTINCT ON (co.contract_id, co.zone) co.contract_id, co.zone, rc.kind, rc."limit", rc.unit
+        FROM contracts_contractoption co
+        JOIN catalog_roamingchoice rc ON rc.id = co.roaming_choice_id
+        WHERE co.contract_id IN (SELECT DISTINCT contract_id FROM _cdr_att)
+          AND co.status IN ('active', 'terminating')
+        ORDER BY co.contract_id, co.zone, co.activated_at DESC NULLS LAST, co.created_at DESC, co.id DESC
+    )
+    SELECT c.id AS contract_id, c.network, o.range, o.blocked, o.data_bytes,
+           nullif(o.details #>> '{usa_canada,data_bytes}', '')::bigint AS travel_data,
+           nullif(o.details #>> '{usa_canada,voice_seconds}', '')::bigint AS travel_voice,
+           nullif(o.details #>> '{usa_canada,sms_sent}', '')::bigint AS travel_sms,
+           c.network || '|' || o.range || '|'
+             || CASE WHEN c.network = 'orange' THEN coalesce(max(ro.kind) FILTER (WHERE ro.zone = 'usa_canada'),
+                'none') ELSE 'none' END || '|'
+             || CASE WHEN c.network = 'orange' THEN coalesce(max(ro.kind) FILTER (WHERE ro.zone =
+                'maghreb_turquie'), 'none') ELSE 'none' END || '|'
+             || CASE WHEN c.network = 'orange' THEN coalesce(max(ro.kind) FILTER (WHERE ro.zone =
+                'reste_du_monde'), 'none') ELSE 'none' END AS profile
+    FROM contracts_contract c
+    JOIN catalog_offer o ON o.id = c.offer_id
+    LEFT JOIN ro ON ro.contract_id = c.id
+    WHERE c.id IN (SELECT DISTINCT contract_id FROM _cdr_att)
+    GROUP BY c.id, c.network, o.range, o.blocked, o.data_bytes, o.details
+"""
+
+
+def _rate(cursor, network: str) -> None:
+    """``_cdr_att`` → ``_cdr_final``: every record with its counter (metric, zone), its out-of-plan part,
+    amount and valuation."""
+    cursor.execute(_PLAN_SQL)
+    cursor.execute("SELECT DISTINCT profile FROM _cdr_plan")
+    profiles = [rules.Profile.from_key(row[0]) for row in cursor.fetchall()]
+    cursor.execute(
+        """
+        CREATE TEMP TABLE _cdr_matrix (profile text, service text, direction text, usage_zone text,
+            dest_zone text, premium boolean, billable boolean, category text, metric text, czone text,
+            metered boolean, rate text, rule text, label text, allowance text, fair_use text) ON COMMIT DROP
+        """
+    )
+    buf = io.StringIO()
+    for row in rules.rating_matrix(profiles):
+        buf.write("\t".join(str(v).lower() if isinstance(v, bool) else str(v) for v in row) + "\n")
+    buf.seek(0)
+    cursor.copy_expert("COPY _cdr_matrix FROM STDIN WITH (FORMAT text, NULL '\\N')", buf)
+    cursor.execute("ANALYZE _cdr_matrix")
+    cursor.execute("ANALYZE _cdr_plan")
+    cursor.execute(
+        """
+        CREATE TEMP TABLE _cdr_rated ON COMMIT DROP AS
+        SELECT a.*, m.category, m.metric, m.czone, m.metered, m.rate, m.rule, m.label, m.allowance, m.fair_use
+        FROM _cdr_att a
+        JOIN _cdr_plan p USING (contract_id)
+        JOIN _cdr_matrix m ON m.profile = p.profile AND m.service = a.service AND m.direction = a.direction
+             AND m.usage_zone = a.usage_zone
+             AND m.dest_zone = CASE WHEN a.service = 'data' THEN '' ELSE coalesce(a.dest_zone, '') END
+             AND m.premium = a.premium AND m.billable = a.premium_billable
+        """
+    )
+    # R-CAT-11: distinct parties of the month, in order of first use.
+    cursor.execute(
+        """
+        INSERT INTO usage_fair_use_party (contract_id, month, kind, party, first_at)
+        SELECT contract_id, month, fair_use, destination, min(event_at) FROM _cdr_rated
+        WHERE fair_use <> '' AND destination <> ''
+        GROUP BY 1, 2, 3, 4
+        ORDER BY 1, 2, 3, 4
+        ON CONFLICT (contract_id, month, kind, party)
+        DO UPDATE SET first_at = LEAST(usage_fair_use_party.first_at, EXCLUDED.first_at)
+        """
+    )
+    cursor.execute(
+        """
+        CREATE TEMP TABLE _cdr_rank ON COMMIT DROP AS
+        SELECT * FROM (
+            SELECT p.contract_id, p.month, p.kind, p.party,
+                   row_number() OVER (PARTITION BY p.contract_id, p.month, p.kind ORDER BY p.first_at, p.party)
+                   AS rnk
+            FROM usage_fair_use_party p
+            WHERE (p.contract_id, p.month) IN (SELECT DISTINCT contract_id, month FROM _cdr_rated
+                                               WHERE fair_use <> '')
+        ) x WHERE rnk > %s
+        """,
+        [rules.FAIR_USE_MAX_PARTIES],
+    )
+    cursor.execute(
+        """
+        CREATE TEMP TABLE _cdr_final ON COMMIT DROP AS
+        WITH w AS (
+            SELECT r.*,
+                   coalesce(k.rnk, 0) AS rnk,
+                   CASE r.allowance WHEN 'travel_usca_voice' THEN p.travel_voice
+                                    WHEN 'travel_usca_sms' THEN p.travel_sms
+                                    WHEN 'cptd_data' THEN %(cptd)s END AS allow_limit,
+                   coalesce(uc.quantity, 0) AS used_before,
+                   sum(r.quantity) FILTER (WHERE r.allowance <> '') OVER (
+                       PARTITION BY r.contract_id, r.month, r.allowance
+                       ORDER BY r.event_at, r.record_id ROWS UNBOUNDED PRECEDING) AS cum
+            FROM _cdr_rated r
+            JOIN _cdr_plan p USING (contract_id)
+            LEFT JOIN _cdr_rank k ON k.contract_id = r.contract_id AND k.month = r.month
+                 AND k.kind = r.fair_use AND k.party = r.destination
+            LEFT JOIN usage_counter uc ON r.allowance <> '' AND uc.contract_id = r.contract_id
+                 AND uc.month = r.month AND uc.metric = r.metric AND uc.zone = r.czone
+        ), o AS (
+            SELECT w.*,
+                   CASE WHEN w.metered THEN w.quantity
+                        WHEN w.fair_use <> '' AND w.rnk > 0 THEN w.quantity
+                        WHEN w.fair_use = 'call' THEN greatest(0, w.quantity - %(max_call)s)
+                        WHEN w.allowance <> '' AND w.allow_limit IS NOT NULL
+                             THEN greatest(0, least(w.quantity, w.used_before + w.cum - w.allow_limit))
+                        ELSE 0 END AS oop
+            FROM w
+        )
+        SELECT o.*,
+               CASE WHEN o.premium THEN CASE WHEN o.premium_billable THEN o.premium_fee END
+                    WHEN o.oop > 0 AND ur.price_ht IS NOT NULL
+                         THEN round(o.oop * ur.price_ht / CASE ur.unit WHEN 'minute' THEN 60
+                                    WHEN 'mo' THEN 1000000 ELSE 1 END, 4)
+               END AS amount,
+               (o.oop > 0 AND NOT o.premium AND ur.price_ht IS NULL) AS unpriced,
+               CASE WHEN o.rate <> '' AND ur.price_ht IS NOT NULL AND o.service = 'data'
+                    THEN round(o.quantity * ur.price_ht / 1000000, 4) END AS valued
+        FROM o
+        LEFT JOIN catalog_usagerate ur ON ur.network = %(network)s AND ur.code = o.rate AND ur.active
+        """,
+        {"cptd": rules.CPTD_INCLUDED_BYTES, "max_call": rules.FAIR_USE_MAX_CALL_SECONDS, "network": network},
+    )
