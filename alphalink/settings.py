@@ -315,6 +315,10 @@ SPECTACULAR_SETTINGS = {
         "NumberKindEnum": "inventory.models.PhoneNumber.Kind",
         "RoamingKindEnum": "catalog.models.RoamingKind",
         "OptionKindEnum": "catalog.models.OptionKind",
+        "ContractTopupStateEnum": "contracts.models.ContractTopup.State",
+        "ContractTopupSourceEnum": "contracts.models.ContractTopup.Source",
+        "OrderSourceEnum": "contracts.models.Order.Source",
+        "DataBlockScopeEnum": "contracts.models.DataBlock.Scope",
     },
 }
 

@@ -14,14 +14,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from contracts import lifecycle
-from contracts.models import Contract, ContractOption, OperatorRequest, ScheduledChange
-from contracts.selectors import contract_option_get_or_404
+from contracts import datablocks, lifecycle, topups
+from contracts.models import Contract, ContractOption, ContractTopup, OperatorRequest, ScheduledChange
+from contracts.selectors import contract_option_get_or_404, contract_topups
 
 from .contracts_serializers import ContractDetailSerializer
 from .idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
@@ -67,6 +68,26 @@ class OfferChangeInputSerializer(serializers.Serializer):
     offer = serializers.CharField(max_length=40, help_text="Code de l'offre cible (même réseau, même gamme).")
 
 
+class TopupInputSerializer(serializers.Serializer):
+    volume_bytes = serializers.IntegerField(
+        min_value=1,
+        help_text="Volume de la recharge en octets (1 Go = 10^9), parmi ceux que l'offre accepte (R-CAT-10, "
+        "R-CAT-6 M2M, R-CAT-7 compteur une fois le seuil atteint).",
+    )
+    confirm_repeat = serializers.BooleanField(
+        default=False,
+        help_text="R-PRV-5 : une recharge commandée il y a moins de 30 minutes peut ne pas encore apparaître ; "
+        "la commander à nouveau la facture deux fois. `true` pour la commander quand même.",
+    )
+
+
+class DataThresholdInputSerializer(serializers.Serializer):
+    threshold_bytes = serializers.IntegerField(
+        allow_null=True,
+        help_text="Seuil data en octets, de 1 Go (10^9) à 100 Go ; `null` supprime le seuil (R-CAT-7, R-CAT-8).",
+    )
+
+
 # --------------------------------------------------------------------------------------------------------
 # Output
 # --------------------------------------------------------------------------------------------------------
@@ -77,6 +98,42 @@ class ActionRequestSerializer(serializers.ModelSerializer):
         model = OperatorRequest
         fields = ["id", "kind", "state", "not_before", "planned_at", "created_at"]
         read_only_fields = fields
+
+
+class ContractTopupSerializer(serializers.ModelSerializer):
+    """A data top-up of the line: pending until the operator confirms it (up to 30 minutes, R-PRV-5), then
+    confirmed and counted for ``month``. ``price_ht`` null = « à définir » (copied from the catalog)."""
+
+    contract_id = serializers.IntegerField(read_only=True)
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    operator_request = ActionRequestSerializer(allow_null=True, read_only=True)
+
+    class Meta:
+        model = ContractTopup
+        fields = [
+            "id",
+            "contract_id",
+            "volume_bytes",
+            "price_ht",
+            "state",
+            "state_label",
+            "source",
+            "requested_at",
+            "confirmed_at",
+            "month",
+            "last_error",
+            "operator_request",
+        ]
+        read_only_fields = fields
+
+
+class ContractTopupPageSerializer(serializers.Serializer):
+    """One page of a line's top-ups (``?page=``, 50 a page)."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ContractTopupSerializer(many=True)
 
 
 class ContractActionResultSerializer(serializers.Serializer):
@@ -94,7 +151,8 @@ ERRORS = {
     403: OpenApiResponse(description="L'utilisateur n'est membre d'aucun partenaire."),
     404: OpenApiResponse(description="Contrat (ou option) inconnu, ou d'un autre partenaire."),
     422: OpenApiResponse(
-        description="Action refusée par une règle (R-CON-5, R-CON-6, R-ORD-5, R-OPT-2/3/4/8…) : "
+        description="Action refusée par une règle (R-CON-5, R-CON-6, R-ORD-5, R-OPT-2/3/4/8, R-CAT-10, "
+        "R-PRV-5…) : "
         "`{message, field, rule}` ; ou clé d'idempotence déjà utilisée pour une autre requête."
     ),
 }
@@ -408,5 +466,75 @@ class ContractActionViewSet(PartnerScopedMixin, viewsets.GenericViewSet):
         def perform():
             op = lifecycle.contract_retry(contract=contract, actor=request.user)
             return self._result(contract, _("Mise en service relancée."), operator_request=op)
+
+        return self._run(request, perform=perform)
+
+    # --- top-ups (R-CAT-10, R-CAT-6, R-CAT-7, R-PRV-5) and the data threshold (R-CAT-7/8) -------------------
+
+    @extend_schema(
+        summary="Recharges data de la ligne",
+        description="Les recharges commandées sur la ligne, des plus récentes aux plus anciennes (paginé) : "
+        "volume, prix HT (null = à définir), état (en cours jusqu'à la confirmation de l'opérateur, jusqu'à "
+        "30 minutes — R-PRV-5), mois de consommation.",
+        parameters=[OpenApiParameter("page", OpenApiTypes.INT, description="Numéro de page (50 par page).")],
+        responses={200: ContractTopupPageSerializer, **{k: v for k, v in ERRORS.items() if k != 422}},
+    )
+    @action(detail=True, methods=["get"], url_path="topups", url_name="topups")
+    def topups(self, request, pk=None):
+        contract = self.get_object()
+        page = self.paginate_queryset(contract_topups(contract.partner, contract))
+        return self.get_paginated_response(ContractTopupSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Commander une recharge data",
+        description="R-CAT-10 : volumes Illimité et Data only ; Bouygues non bloqué : seulement le volume du "
+        "forfait ; R-CAT-6 : volumes M2M ; R-CAT-7 : une offre compteur seulement quand son seuil data est "
+        "atteint ; R-CAT-4 : pas de recharge Travel. R-PRV-5 : une deuxième recharge moins de 30 minutes après "
+        "la précédente est refusée (422, champ `confirm_repeat`) sauf `confirm_repeat: true`. Le volume compte "
+        "pour le mois de la confirmation par l'opérateur et débloque la data de la ligne.",
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        request=TopupInputSerializer,
+        responses={
+            201: OpenApiResponse(response=ContractTopupSerializer, description="Recharge commandée."),
+            **ERRORS,
+        },
+    )
+    @topups.mapping.post
+    def topup_create(self, request, pk=None):
+        contract = self.get_object()
+
+        def perform():
+            data = self._input(TopupInputSerializer, request)
+            topup = topups.contract_topup(
+                contract=contract,
+                volume_bytes=data["volume_bytes"],
+                actor=request.user,
+                source=ContractTopup.Source.API,
+                confirm_repeat=data["confirm_repeat"],
+            )
+            topup = ContractTopup.objects.select_related("operator_request").get(pk=topup.pk)
+            return Response(ContractTopupSerializer(topup).data, status=status.HTTP_201_CREATED)
+
+        return self._run(request, perform=perform)
+
+    @_schema(
+        "Régler le seuil data (offres compteur)",
+        "R-CAT-7 / R-CAT-8 : de 1 Go à 100 Go, seulement sur les offres Compteur et Compteur Data ; `null` "
+        "supprime le seuil. Quand la consommation du mois l'atteint, la data est bloquée ; relever ou supprimer "
+        "le seuil la débloque.",
+        request=DataThresholdInputSerializer,
+        ok_status=200,
+        ok="Seuil enregistré.",
+    )
+    @action(detail=True, methods=["post"], url_path="data-threshold", url_name="data-threshold")
+    def data_threshold(self, request, pk=None):
+        contract = self.get_object()
+
+        def perform():
+            data = self._input(DataThresholdInputSerializer, request)
+            datablocks.contract_data_threshold_set(
+                contract=contract, threshold_bytes=data["threshold_bytes"], actor=request.user
+            )
+            return self._result(contract, _("Seuil data enregistré."), status_code=status.HTTP_200_OK)
 
         return self._run(request, perform=perform)

@@ -11,6 +11,7 @@ from contracts.models import (
     Contract,
     ContractEvent,
     ContractOption,
+    DataBlock,
     OneOffFee,
     OperatorRequest,
     Order,
@@ -155,6 +156,7 @@ class ContractSerializer(serializers.ModelSerializer):
             "ported_number",
             "activation_date",
             "delivered_at",
+            "data_threshold_bytes",
             "created_at",
         ]
         read_only_fields = fields
@@ -170,6 +172,17 @@ class ContractSerializer(serializers.ModelSerializer):
         return obj.esim.activation_code if obj.esim_id else None
 
 
+class DataBlockSerializer(serializers.ModelSerializer):
+    """A block in force on the line (R-ALR-1..3, R-CAT-7/8, R-CAT-11): what is blocked, why, since when."""
+
+    label = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = DataBlock
+        fields = ["scope", "zone", "label", "reason", "rule", "blocked_at", "lift_at"]
+        read_only_fields = fields
+
+
 class ContractDetailSerializer(ContractSerializer):
     """A line with its options, fees, operator requests and history (R-ORD-6), and its possible actions."""
 
@@ -179,6 +192,7 @@ class ContractDetailSerializer(ContractSerializer):
     operator_requests = OperatorRequestSerializer(many=True, read_only=True)
     events = serializers.SerializerMethodField()
     possible_actions = serializers.SerializerMethodField()
+    data_blocks = serializers.SerializerMethodField()
 
     class Meta(ContractSerializer.Meta):
         fields = [
@@ -188,10 +202,16 @@ class ContractDetailSerializer(ContractSerializer):
             "options",
             "fees",
             "operator_requests",
+            "data_blocks",
             "events",
             "possible_actions",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(DataBlockSerializer(many=True))
+    def get_data_blocks(self, obj: Contract):
+        blocks = DataBlock.objects.filter(contract=obj, lifted_at__isnull=True).order_by("blocked_at", "id")
+        return DataBlockSerializer(blocks, many=True).data
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_puk(self, obj: Contract) -> str | None:

@@ -9,6 +9,7 @@ field; a success redirects to the History tab with a message. The Options tab li
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,12 +24,13 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
 from catalog.labels import roaming_choice_label, zone_label
-from catalog.rules import RoamingChoiceFacts, option_termination_effective_at
-from contracts import lifecycle, selectors
+from catalog.rules import COMPTEUR_RANGES, RoamingChoiceFacts, option_termination_effective_at
+from contracts import datablocks, lifecycle, selectors, topups
 from contracts import rules as contract_rules
 from contracts.models import Contract, ContractOption
 from contracts.rules import msisdn_display
 from core.errors import RuleViolation
+from core.money import GB, format_bytes
 from inventory.selectors import sims_swappable
 
 from .access import partner_required
@@ -95,6 +97,40 @@ class RoamingForm(forms.Form):
         ]
 
 
+class TopupForm(forms.Form):
+    """« Recharge data »: a volume among the line's allowed top-ups (R-CAT-10/6/7), the page's request key (a
+    double submit makes one top-up, STYLE 33) and, once R-PRV-5 refused a repeat, « Commander quand même »."""
+
+    volume = forms.TypedChoiceField(label=_lazy("Volume"), coerce=int, widget=forms.RadioSelect)
+    confirm_repeat = forms.BooleanField(
+        label=_lazy("Commander quand même"), required=False, widget=forms.HiddenInput
+    )
+    request_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["volume"].choices = [
+            (c.volume_bytes, f"{c.label} — {topups.format_price(c.price_ht)}") for c in choices
+        ]
+        if not self.is_bound:
+            self.initial.setdefault("request_key", uuid.uuid4().hex)
+
+    def add_error(self, field, error):
+        if field == "confirm_repeat":  # R-PRV-5 refused a repeat: the user may confirm it
+            self.fields["confirm_repeat"].widget = forms.CheckboxInput()
+        super().add_error(field, error)
+
+
+class DataThresholdForm(forms.Form):
+    threshold_go = forms.IntegerField(
+        label=_lazy("Seuil data (Go)"),
+        required=False,
+        min_value=1,
+        max_value=100,
+        help_text=_lazy("De 1 à 100 Go. Laissez vide pour supprimer le seuil."),
+    )
+
+
 def _choice_label(choice) -> str:
     label = roaming_choice_label(RoamingChoiceFacts.of(choice))
     if choice.kind == "option" and choice.price_ht is not None:
@@ -126,6 +162,8 @@ class ActionPage:
     rule: str = "R-CON-9"
     danger: bool = False
     extra: tuple[str, ...] = field(default_factory=tuple)
+    #: Keyword arguments of ``form_class`` for the line (e.g. the top-up volumes it may buy).
+    form_kwargs: Callable[[Contract], dict] | None = None
 
 
 def _suspend(request, contract, data) -> str:
@@ -178,6 +216,20 @@ def _offer_change(request, contract, data) -> str:
 def _cancel_change(request, contract, data) -> str:
     lifecycle.contract_offer_change_cancel(contract=contract, actor=request.user)
     return _("Changement d'offre programmé annulé.")
+
+
+def _topup(request, contract, data) -> str:
+    bought = topups.contract_topup(
+        contract=contract,
+        volume_bytes=data["volume"],
+        actor=request.user,
+        source="backoffice",
+        confirm_repeat=data["confirm_repeat"],
+        request_key=data["request_key"],
+    )
+    return _(
+        "Recharge de %(volume)s commandée : elle peut mettre jusqu'à 30 minutes à apparaître sur la ligne."
+    ) % {"volume": format_bytes(bought.volume_bytes)}
 
 
 def _retry(request, contract, data) -> str:
@@ -288,6 +340,24 @@ ACTION_PAGES: dict[str, ActionPage] = {
         perform=_cancel_change,
         rule="R-CON-1",
     ),
+    contract_rules.ACTION_TOPUP: ActionPage(
+        title=_lazy("Recharge data"),
+        confirmation=(
+            _lazy(
+                "Une recharge peut mettre jusqu'à 30 minutes à apparaître sur la ligne : ne la commandez pas à "
+                "nouveau pendant ce temps, elle serait facturée deux fois."
+            ),
+            _lazy(
+                "Le volume s'ajoute à l'enveloppe France et Europe du mois en cours et débloque la data de la "
+                "ligne si elle était bloquée."
+            ),
+        ),
+        button=_lazy("Commander la recharge"),
+        perform=_topup,
+        form_class=TopupForm,
+        rule="R-CAT-10",
+        form_kwargs=lambda contract: {"choices": topups.topup_choices(contract)},
+    ),
     contract_rules.ACTION_RETRY: ActionPage(
         title=_lazy("Relancer la mise en service"),
         confirmation=(_lazy("La demande opérateur en échec repart : la ligne repasse « En cours »."),),
@@ -333,7 +403,7 @@ def contract_action_view(request: HttpRequest, contract_id: int, action: str) ->
         enabled, reason = False, _("Aucun changement d'offre programmé.")
     else:
         enabled, reason = False, _("Action indisponible.")
-    kwargs: dict = {}
+    kwargs: dict = page.form_kwargs(contract) if page.form_kwargs is not None else {}
     if page.form_class is OfferChangeForm:
         kwargs["targets"] = lifecycle.offer_change_targets(contract, action)
     form = page.form_class(request.POST if request.method == "POST" else None, **kwargs)
@@ -497,5 +567,60 @@ def contract_roaming_view(request: HttpRequest, contract_id: int) -> HttpRespons
         "reason": _("Aucune zone d'itinérance à choisir sur cette ligne, ou ligne inactive."),
         "roaming_current": current,
         "form_url": reverse("backoffice:contract_roaming", kwargs={"contract_id": contract.pk}),
+    }
+    return render(request, "backoffice/contracts/actions/form.html", context)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Data threshold of a compteur line (R-CAT-7, R-CAT-8), from the Informations tab
+# --------------------------------------------------------------------------------------------------------
+
+
+@partner_required
+@require_http_methods(["GET", "POST"])
+def contract_data_threshold_view(request: HttpRequest, contract_id: int) -> HttpResponse:
+    """« Seuil data » of a Compteur / Compteur Data line: 1 to 100 Go, or none. Raising or removing it unblocks a
+    line blocked at its threshold (``contracts.datablocks.contract_data_threshold_set``)."""
+    contract = selectors.contract_get_for_partner_or_404(request.staff_partner, contract_id)
+    current = contract.data_threshold_bytes
+    initial = {"threshold_go": current // GB if current and current % GB == 0 else None}
+    form = DataThresholdForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        go = form.cleaned_data["threshold_go"]
+        try:
+            datablocks.contract_data_threshold_set(
+                contract=contract, threshold_bytes=go * GB if go else None, actor=request.user
+            )
+        except RuleViolation as exc:
+            _add_violation(form, exc)
+        else:
+            return _done(
+                request,
+                contract,
+                _("Seuil data réglé à %(go)d Go.") % {"go": go} if go else _("Seuil data supprimé."),
+            )
+    is_compteur = contract.offer.range in COMPTEUR_RANGES
+    page = ActionPage(
+        title=_lazy("Seuil data"),
+        confirmation=(
+            _("Seuil actuel : %(value)s.") % {"value": format_bytes(current) if current else _("aucun")},
+            _lazy(
+                "Quand la consommation data du mois atteint le seuil, la data de la ligne est bloquée ; une "
+                "recharge peut alors être commandée. Relever ou supprimer le seuil débloque la ligne."
+            ),
+        ),
+        button=_lazy("Enregistrer le seuil"),
+        rule="R-CAT-7",
+    )
+    context = {
+        **_page_context(contract),
+        "page": page,
+        "form": form,
+        "enabled": is_compteur
+        and contract.state not in (Contract.State.TERMINATED, Contract.State.TERMINATING),
+        "reason": _(
+            "Le seuil data ne se règle que sur les offres Compteur et Compteur Data d'une ligne non résiliée."
+        ),
+        "form_url": reverse("backoffice:contract_data_threshold", kwargs={"contract_id": contract.pk}),
     }
     return render(request, "backoffice/contracts/actions/form.html", context)

@@ -38,6 +38,11 @@ urlpatterns = [
         name="contract_option_terminate",
     ),
     path(
+        "contrats/<int:contract_id>/informations/seuil-data/",
+        actions.contract_data_threshold_view,
+        name="contract_data_threshold",
+    ),
+    path(
         "contrats/<int:contract_id>/esim/renvoyer/",
         contract_esim_views.contract_esim_resend_view,
         name="contract_esim_resend",

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from catalog.models import Offer
+from catalog.rules import COMPTEUR_RANGES
 from contracts import selectors
 from contracts.esim import contract_esim_resources
 from contracts.models import Contract
@@ -25,6 +26,7 @@ from contracts.rules import msisdn_display
 from contracts.scheduling import contract_pending_change
 from contracts.services import order_place
 from core.errors import RuleViolation
+from core.money import format_bytes
 from partners.models import ClientAccount
 from partners.selectors import client_get_for_partner_or_404, client_list
 
@@ -194,8 +196,14 @@ def _tab_context(request: HttpRequest, contract: Contract, tab: str) -> dict:
     if tab == "informations":
         context["operator_requests"] = selectors.contract_operator_requests(partner, contract)[:5]
         context["pending_change"] = contract_pending_change(partner, contract)  # R-CON-1/2
+        context["data_blocks"] = selectors.contract_data_blocks(partner, contract)  # R-ALR-1..3, R-CAT-11
+        context["has_data_threshold"] = contract.offer.range in COMPTEUR_RANGES  # R-CAT-7/8
+        context["data_threshold"] = (
+            format_bytes(contract.data_threshold_bytes) if contract.data_threshold_bytes else ""
+        )
     elif tab == "options":
         context["options"] = selectors.contract_options(partner, contract)
+        context["topups"] = selectors.contract_topups(partner, contract)  # R-CAT-10, R-PRV-5
     elif tab == "frais":
         fees = list(selectors.contract_fees(partner, contract))
         context["fees"] = fees

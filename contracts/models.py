@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from catalog.labels import zone_label
+from core.money import format_bytes
 from core.networks import Network
 from core.operator_kinds import RequestKind
 from partners.models import ClientAccount, Partner, Site
@@ -660,6 +661,11 @@ class ContractTopup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract_id} +{self.volume_bytes} ({self.state})"
+
+    @property
+    def volume_label(self) -> str:
+        """« 5 Go », « 10 Mo »."""
+        return format_bytes(self.volume_bytes)
 
 
 class IdempotencyRecord(models.Model):

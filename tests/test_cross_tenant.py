@@ -178,6 +178,16 @@ def _no_operator_request(kwargs: dict) -> None:
     assert not ContractOption.objects.filter(contract_id=contract_id).exclude(status="active").exists()
 
 
+# Top-ups, data threshold (issue 7: R-CAT-7/8/10, R-PRV-5): a page and endpoints on the contract
+def _no_topup_nor_threshold(kwargs: dict) -> None:
+    from contracts.models import Contract, ContractTopup
+
+    contract_id = kwargs.get("contract_id") or kwargs["pk"]
+    _no_operator_request(kwargs)
+    assert not ContractTopup.objects.filter(contract_id=contract_id).exists(), "partner A topped up B's line"
+    assert Contract.objects.get(pk=contract_id).data_threshold_bytes is None, "partner A set B's threshold"
+
+
 def _action_case(build=_contract_pk, data: dict | None = None) -> Case:
     return Case(build=build, methods=("post",), data=data or {}, unchanged=_no_operator_request)
 
@@ -252,6 +262,24 @@ CROSS_TENANT_CASES: dict[str, Case] = {
     "api-contract-action-offer-change": _action_case(data={"offer": "OR-ILL-30G-B"}),
     "api-contract-action-offer-change-cancel": _action_case(),
     "api-contract-action-retry": _action_case(),
+    "backoffice:contract_data_threshold": Case(
+        build=_contract_kwargs,
+        methods=("get", "post"),
+        data={"threshold_go": "10"},
+        unchanged=_no_topup_nor_threshold,
+    ),
+    "api-contract-action-topups": Case(
+        build=_contract_pk,
+        methods=("get", "post"),
+        data={"volume_bytes": 5 * 10**9},
+        unchanged=_no_topup_nor_threshold,
+    ),
+    "api-contract-action-data-threshold": Case(
+        build=_contract_pk,
+        methods=("post",),
+        data={"threshold_bytes": 10 * 10**9},
+        unchanged=_no_topup_nor_threshold,
+    ),
     # R-SC-5 consumption journal and month totals (usage)
     "backoffice:contract_usage": Case(build=_contract_usage_kwargs),
     "api-contract-usage-totals": Case(build=_contract_usage_pk),
