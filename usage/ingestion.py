@@ -39,21 +39,15 @@ from psycopg2.extras import execute_values
 from core.clock import add_months, month_start
 
 from . import partitions, rules
+from .formats import FORMATS
 
 logger = logging.getLogger(__name__)
 
-ORANGE_HEADER = (
-    "ID_TICKET;MSISDN;DATE_HEURE;TYPE;SENS;PAYS_ORIGINE;NUMERO_CORRESPONDANT;PAYS_DESTINATION;"
-    "DUREE_S;VOLUME_KO;SVA;SVA_MONTANT_HT"
-)
-BOUYGUES_HEADER = (
-    "record_id|event_time_utc|subscriber|service|direction|mcc_visited|other_party|mcc_other|units|"
-    "unit_type|premium_class|premium_fee_eur"
-)
+ORANGE_HEADER = FORMATS["orange"].header
+BOUYGUES_HEADER = FORMATS["bouygues"].header
 TEMP_TABLES = (
     "_cdr_raw",
     "_cdr_country",
-    "_cdr_chk",
     "_cdr_rec",
     "_cdr_att",
     "_cdr_plan",
@@ -103,50 +97,9 @@ class IngestReport:
         )
 
 
-# --- SQL fragments ------------------------------------------------------------------------------------------
-
-
-def _valid_date(y: str, m: str, d: str) -> str:
-    """SQL: the integers ``y``-``m``-``d`` form a real calendar date (so a cast cannot fail)."""
-    return (
-        f"({m} BETWEEN 1 AND 12 AND {d} BETWEEN 1 AND CASE WHEN {m} IN (4, 6, 9, 11) THEN 30 "
-        f"WHEN {m} = 2 THEN CASE WHEN ({y} % 4 = 0 AND {y} % 100 <> 0) OR {y} % 400 = 0 THEN 29 ELSE 28 END "
-        "ELSE 31 END)"
-    )
-
-
-_TS = r"'^\d{4}-\d{2}-\d{2}[ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d'"
-
-
-def _ts_ok(col: str) -> str:
-    return (
-        f"({col} ~ {_TS} AND "
-        + _valid_date(f"substr({col}, 1, 4)::int", f"substr({col}, 6, 2)::int", f"substr({col}, 9, 2)::int")
-        + ")"
-    )
-
-
-# Each format: the checks in order (the first failing gives the reason), then the typed columns.
-# f[i] is the i-th field of the line. Columns produced (``_cdr_rec``): record_id, msisdn, event_at, service,
-# direction, country, usage_zone, destination, dest_country, dest_zone, quantity, premium, premium_billable,
-# premium_fee.
-_ORANGE_CHECKS = [
-    ("cardinality(f) < 12", "truncated", "'12 champs attendus, ' || cardinality(f) || ' reçus'"),
-    ("cardinality(f) > 12", "unknown_column", "'12 champs attendus, ' || cardinality(f) || ' reçus'"),
-    ("f[1] !~ '^[A-Za-z0-9-]{1,40}$'", "bad_value", "'ID_TICKET invalide'"),
-    ("f[2] !~ '^33([67][0-9]{8}|700[0-9]{10})$'", "bad_value", "'MSISDN invalide : ' || f[2]"),
-    (f"NOT {_ts_ok('f[3]')}", "bad_value", "'DATE_HEURE invalide : ' || f[3]"),
-    ("f[4] NOT IN ('VOIX', 'SMS', 'MMS', 'DATA')", "bad_value", "'TYPE inconnu : ' || f[4]"),
-    ("f[5] NOT IN ('S', 'E')", "bad_value", "'SENS inconnu : ' || f[5]"),
-    ("oz.zone IS NULL", "bad_value", "'PAYS_ORIGINE inconnu : ' || f[6]"),
-    ("f[4] <> 'DATA' AND f[7] !~ '^[0-9]{4,15}$'", "bad_value", "'NUMERO_CORRESPONDANT invalide'"),
-    ("f[4] <> 'DATA' AND dz.zone IS NULL", "bad_value", "'PAYS_DESTINATION inconnu : ' || f[8]"),
-    ("f[4] = 'VOIX' AND f[9] ~ '^-[0-9]+$'", "negative", "'DUREE_S négative : ' || f[9]"),
-    ("f[4] = 'DATA' AND f[10] ~ '^-[0-9]+$'", "negative", "'VOLUME_KO négatif : ' || f[10]"),
-    ("f[4] = 'VOIX' AND f[9] !~ '^[0-9]{1,9}$'", "bad_value", "'DUREE_S invalide'"),
-    ("f[4] = 'DATA' AND f[10] !~ '^[0-9]{1,12}$'", "bad_value", "'VOLUME_KO invalide'"),
-    ("f[11] NOT IN ('0', '1') OR f[12] !~ '^[0-9]{1,6},[0-9]{2}$'", "bad_value", "'SVA invalide'"),
-]
+# --- SQL of each format: the typed columns of a checked line (``usage.formats``) ----------------------------
+# f[i] is the i-th field. Columns (``_cdr_rec``): record_id, msisdn, event_at, service, direction, country,
+# usage_zone, destination, dest_country, dest_zone, quantity, premium, premium_billable, premium_fee.
 _ORANGE_COLUMNS = """
     f[1] AS record_id,
     '0' || substr(f[2], 3) AS msisdn,
@@ -170,34 +123,6 @@ _ORANGE_JOINS = """
     LEFT JOIN _cdr_country dz ON dz.code = upper(f[8])
 """
 
-_BOUYGUES_CHECKS = [
-    ("cardinality(f) < 12", "truncated", "'12 champs attendus, ' || cardinality(f) || ' reçus'"),
-    ("cardinality(f) > 12", "unknown_column", "'12 champs attendus, ' || cardinality(f) || ' reçus'"),
-    ("f[1] !~ '^[0-9]{1,20}$'", "bad_value", "'record_id invalide'"),
-    (f"f[2] !~ 'Z$' OR NOT {_ts_ok('f[2]')}", "bad_value", "'event_time_utc invalide : ' || f[2]"),
-    ("f[3] !~ '^0([67][0-9]{8}|700[0-9]{10})$'", "bad_value", "'subscriber invalide : ' || f[3]"),
-    ("f[4] NOT IN ('VOICE', 'SMS', 'MMS', 'GPRS')", "bad_value", "'service inconnu : ' || f[4]"),
-    ("f[5] NOT IN ('MO', 'MT')", "bad_value", "'direction inconnue : ' || f[5]"),
-    ("oz.zone IS NULL", "bad_value", "'mcc_visited inconnu : ' || f[6]"),
-    (
-        "f[4] <> 'GPRS' AND f[7] !~ '^(\\+[1-9][0-9]{3,14}|0[1-9][0-9]{8}|[0-9]{4,6})$'",
-        "bad_value",
-        "'other_party invalide'",
-    ),
-    ("f[4] <> 'GPRS' AND dz.zone IS NULL", "bad_value", "'mcc_other inconnu : ' || f[8]"),
-    ("f[9] ~ '^-[0-9]+$'", "negative", "'units négatif : ' || f[9]"),
-    ("f[9] !~ '^[0-9]{1,15}$'", "bad_value", "'units invalide'"),
-    (
-        "f[10] <> CASE f[4] WHEN 'VOICE' THEN 'SEC' WHEN 'GPRS' THEN 'BYTE' ELSE 'EVT' END",
-        "bad_value",
-        "'unit_type incohérent : ' || f[10]",
-    ),
-    (
-        "f[11] NOT IN ('', 'SVA_FREE', 'SVA_PAID') OR f[12] !~ '^([0-9]{1,6}(\\.[0-9]{1,4})?)?$'",
-        "bad_value",
-        "'premium invalide'",
-    ),
-]
 _BOUYGUES_COLUMNS = """
     f[1] AS record_id,
     f[3] AS msisdn,
@@ -219,39 +144,17 @@ _BOUYGUES_JOINS = """
     LEFT JOIN _cdr_country oz ON oz.code = f[6]
     LEFT JOIN _cdr_country dz ON dz.code = f[8]
 """
-FORMATS = {
-    "orange": (";", _ORANGE_CHECKS, _ORANGE_COLUMNS, _ORANGE_JOINS),
-    "bouygues": ("|", _BOUYGUES_CHECKS, _BOUYGUES_COLUMNS, _BOUYGUES_JOINS),
-}
+SQL_FORMATS = {"orange": (_ORANGE_COLUMNS, _ORANGE_JOINS), "bouygues": (_BOUYGUES_COLUMNS, _BOUYGUES_JOINS)}
 
 
-def _parse_sql(network: str) -> tuple[str, str, str]:
-    """(SQL filling ``_cdr_chk`` with each line's first failing check, SQL of the typed records, SQL of the
-    quarantine of the bad lines — parameters: file id, time). ``f`` is
-    the array of the line's fields; the country joins resolve the operator's country codes to zones."""
-    sep, checks, columns, joins = FORMATS[network]
-    # The reason is computed for every line; the detail (a French message) only for the bad ones.
-    case = "CASE " + " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _r, _d) in enumerate(checks)) + " END"
-    check = f"""
-        CREATE TEMP TABLE _cdr_chk ON COMMIT DROP AS
-        SELECT s.line_no, s.raw, s.f, {case} AS failed
-        FROM (SELECT line_no, raw, string_to_array(raw, '{sep}') AS f FROM _cdr_raw WHERE raw <> '') s
-        {joins}
-    """  # noqa: S608 — built from this module's constant fragments
-    records = f"""
+def _records_sql(network: str) -> str:
+    columns, joins = SQL_FORMATS[network]
+    sep = FORMATS[network].sep
+    return f"""
         CREATE TEMP TABLE _cdr_rec ON COMMIT DROP AS
         SELECT c.line_no, {columns}
-        FROM _cdr_chk c {joins}
-        WHERE c.failed IS NULL
-    """  # noqa: S608
-    reasons = " ".join(f"WHEN {i} THEN '{reason}'" for i, (_c, reason, _d) in enumerate(checks))
-    details = " ".join(f"WHEN {i} THEN {detail}" for i, (_c, _r, detail) in enumerate(checks))
-    quarantine = f"""
-        INSERT INTO usage_cdrquarantine (file_id, line_no, reason, detail, raw, created_at)
-        SELECT %s, c.line_no, CASE c.failed {reasons} END, left(CASE c.failed {details} END, 255), c.raw, %s
-        FROM _cdr_chk c WHERE c.failed IS NOT NULL
-    """  # noqa: S608
-    return check, records, quarantine
+        FROM (SELECT line_no, string_to_array(raw, '{sep}') AS f FROM _cdr_raw) c {joins}
+    """  # noqa: S608 — built from this module's constant fragments
 
 
 # --- the pipeline -------------------------------------------------------------------------------------------
@@ -309,18 +212,20 @@ def _run(cursor, report: IngestReport, file_id: int, network: str, data: bytes) 
         )
         return
     body, bad_encoding = _utf8_lines(body)
+    now = timezone.now()
+    good, bad = _check_lines(FORMATS[network], body.decode("utf-8"))
     # ON COMMIT DROP frees them at the end of the file's transaction; when that transaction is a savepoint
     # of an outer one (tests, a caller's atomic block), drop the previous file's tables first.
     cursor.execute(f"DROP TABLE IF EXISTS {', '.join(TEMP_TABLES)}")
-    cursor.execute(
-        "CREATE TEMP TABLE _cdr_raw (line_no integer GENERATED ALWAYS AS IDENTITY (START 2), raw text) "
-        "ON COMMIT DROP"
+    cursor.execute("CREATE TEMP TABLE _cdr_raw (line_no integer, raw text) ON COMMIT DROP")
+    cursor.copy_expert("COPY _cdr_raw (line_no, raw) FROM STDIN", good)
+    # Bad records: quarantined with their line and reason; the rest of the file is taken.
+    execute_values(
+        cursor.cursor,
+        "INSERT INTO usage_cdrquarantine (file_id, line_no, reason, detail, raw, created_at) VALUES %s",
+        [(file_id, no, reason, detail[:255], raw, now) for no, reason, detail, raw in bad]
+        + [(file_id, no, "encoding", "octets non UTF-8", raw, now) for no, raw in bad_encoding],
     )
-    cursor.copy_expert(
-        "COPY _cdr_raw (raw) FROM STDIN WITH (FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e', NULL E'\\x1d')",
-        io.BytesIO(body),
-    )
-    cursor.execute("UPDATE _cdr_raw SET raw = rtrim(raw, E'\\r') WHERE raw LIKE E'%\\r'")
     cursor.execute(
         "CREATE TEMP TABLE _cdr_country (code text PRIMARY KEY, zone text, country text) ON COMMIT DROP"
     )
@@ -330,16 +235,7 @@ def _run(cursor, report: IngestReport, file_id: int, network: str, data: bytes) 
         [(code, zone, rules.MCC_COUNTRY.get(code, code)) for code, zone in rules.COUNTRY_ZONES.items()],
     )
     cursor.execute("ANALYZE _cdr_country")
-    check_sql, records_sql, quarantine_sql = _parse_sql(network)
-    cursor.execute(check_sql)
-    # Bad records: quarantined with their line and reason (the lines not UTF-8 were emptied for COPY).
-    cursor.execute(quarantine_sql, [file_id, timezone.now()])
-    if bad_encoding:
-        cursor.executemany(
-            "INSERT INTO usage_cdrquarantine (file_id, line_no, reason, detail, raw, created_at) "
-            "VALUES (%s, %s, 'encoding', 'octets non UTF-8', %s, now())",
-            [(file_id, line_no, raw) for line_no, raw in bad_encoding],
-        )
+    records_sql = _records_sql(network)
     cursor.execute(records_sql)
     # Future dates and numbers no line held at the event's time (the business clock is Django's, not the
     # database server's).
@@ -347,7 +243,7 @@ def _run(cursor, report: IngestReport, file_id: int, network: str, data: bytes) 
     cursor.execute(
         "INSERT INTO usage_cdrquarantine (file_id, line_no, reason, detail, raw, created_at) "
         "SELECT %s, r.line_no, 'future', 'date ' || r.event_at, c.raw, now() FROM _cdr_rec r "
-        "JOIN _cdr_chk c USING (line_no) WHERE r.event_at > %s",
+        "JOIN _cdr_raw c USING (line_no) WHERE r.event_at > %s",
         [file_id, horizon],
     )
     cursor.execute("DELETE FROM _cdr_rec WHERE event_at > %s", [horizon])
@@ -367,7 +263,7 @@ def _run(cursor, report: IngestReport, file_id: int, network: str, data: bytes) 
     cursor.execute(
         "INSERT INTO usage_cdrquarantine (file_id, line_no, reason, detail, raw, created_at) "
         "SELECT %s, a.line_no, 'unknown_number', 'aucune ligne ne détenait le ' || a.msisdn || ' le ' || "
-        "a.event_at, c.raw, now() FROM _cdr_att a JOIN _cdr_chk c USING (line_no) WHERE a.contract_id IS NULL",
+        "a.event_at, c.raw, now() FROM _cdr_att a JOIN _cdr_raw c USING (line_no) WHERE a.contract_id IS NULL",
         [file_id],
     )
     cursor.execute("DELETE FROM _cdr_att WHERE contract_id IS NULL")
@@ -453,6 +349,27 @@ def _scalar(cursor, sql: str) -> int:
     cursor.execute(sql)
     row = cursor.fetchone()
     return int(row[0]) if row else 0
+
+
+def _check_lines(fmt, text: str) -> tuple[io.StringIO, list[tuple[int, str, str, str]]]:
+    """The good lines as ``COPY`` text (line number, line) and the bad ones (line number, reason, detail,
+    line). A good line holds no tab nor backslash (its format's expression allows neither), so it needs no
+    escaping. Empty lines are skipped; line numbers count the header as line 1."""
+    good = io.StringIO()
+    bad = []
+    check = fmt.check
+    for no, line in enumerate(text.split("\n"), start=2):
+        if line.endswith("\r"):
+            line = line[:-1]
+        if not line:
+            continue
+        why = check(line)
+        if why is None:
+            good.write(f"{no}\t{line}\n")
+        else:
+            bad.append((no, why[0], why[1], line))
+    good.seek(0)
+    return good, bad
 
 
 def _utf8_lines(body: bytes) -> tuple[bytes, list[tuple[int, str]]]:

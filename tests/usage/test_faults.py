@@ -13,11 +13,12 @@ import pytest
 from django.db import connection
 
 from core.money import MB
-from tests.provisioning.test_faults import Worker, broker  # noqa: F401 — the broker fixture
+from tests.provisioning.test_faults import Worker
+from tests.provisioning.test_faults import broker as _broker_fixture  # noqa: F401 — the Redis broker fixture
 from tests.usage.conftest import orange_file, orange_line, orange_name, paris
 from usage.models import CdrFile, UsageCounter
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("_broker_fixture")]
 
 LINES = 40
 RECORDS = 120_000
@@ -68,7 +69,7 @@ def _worker(tmp_path, drop, name):
     return worker
 
 
-def test_kill_9_mid_file_then_redelivery_and_two_workers_count_once(line, tmp_path, broker):
+def test_kill_9_mid_file_then_redelivery_and_two_workers_count_once(line, tmp_path):
     from django.utils import timezone
 
     now = timezone.now()
