@@ -138,9 +138,10 @@ def _choice_label(choice) -> str:
     return label
 
 
-def _add_violation(form: forms.Form, exc: RuleViolation) -> None:
-    """The French message next to its field (or above the form), with the rule id."""
-    message = f"{exc.message} ({exc.rule})" if exc.rule else str(exc.message)
+def _add_violation(form: forms.Form, exc: RuleViolation, *, show_rule: bool = True) -> None:
+    """The French message next to its field (or above the form), with the rule id unless ``show_rule`` is off
+    (pages that show French only, STYLE 31)."""
+    message = f"{exc.message} ({exc.rule})" if exc.rule and show_rule else str(exc.message)
     form.add_error(exc.field if exc.field in form.fields else None, message)
 
 
@@ -355,7 +356,7 @@ ACTION_PAGES: dict[str, ActionPage] = {
         button=_lazy("Commander la recharge"),
         perform=_topup,
         form_class=TopupForm,
-        rule="R-CAT-10",
+        rule="",  # STYLE 31: the user sees French, not the rule id (R-CAT-10, R-PRV-5)
         form_kwargs=lambda contract: {"choices": topups.topup_choices(contract)},
     ),
     contract_rules.ACTION_RETRY: ActionPage(
@@ -411,7 +412,7 @@ def contract_action_view(request: HttpRequest, contract_id: int, action: str) ->
         try:
             message = page.perform(request, contract, form.cleaned_data)
         except RuleViolation as exc:
-            _add_violation(form, exc)
+            _add_violation(form, exc, show_rule=bool(page.rule))
         else:
             return _done(request, contract, message)
     context = {
@@ -592,7 +593,7 @@ def contract_data_threshold_view(request: HttpRequest, contract_id: int) -> Http
                 contract=contract, threshold_bytes=go * GB if go else None, actor=request.user
             )
         except RuleViolation as exc:
-            _add_violation(form, exc)
+            _add_violation(form, exc, show_rule=False)
         else:
             return _done(
                 request,
@@ -610,7 +611,7 @@ def contract_data_threshold_view(request: HttpRequest, contract_id: int) -> Http
             ),
         ),
         button=_lazy("Enregistrer le seuil"),
-        rule="R-CAT-7",
+        rule="",  # STYLE 31 (R-CAT-7/8)
     )
     context = {
         **_page_context(contract),

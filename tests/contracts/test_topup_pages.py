@@ -86,6 +86,7 @@ def test_R_CAT_10_topup_page_shows_volumes_prices_and_the_30_minute_warning(web,
     )
     assert len(request_key(page)) == 32
     assert 'name="confirm_repeat"' in page and "Commander quand même" not in page  # only after a refusal
+    assert "R-CAT" not in page and "R-PRV" not in page  # French only (STYLE 31)
 
 
 def test_STYLE_33_topup_double_submit_makes_one_topup(web, stock):
@@ -115,6 +116,7 @@ def test_R_PRV_5_topup_page_asks_to_confirm_a_repeat_within_30_minutes(web, stoc
     body = refused.content.decode()
     assert "Une recharge a été commandée il y a moins de 30 minutes" in body
     assert 'type="checkbox" name="confirm_repeat"' in body and "Commander quand même" in body
+    assert "R-PRV-5" not in body
     assert request_key(body) == key  # the same key goes with the confirmation
     assert ContractTopup.objects.filter(contract=contract).count() == 1
 
@@ -181,7 +183,7 @@ def test_R_CAT_7_data_threshold_page_greyed_on_a_plan(web, stock):
     page = web.get(threshold_url(contract)).content.decode()
     assert 'disabled aria-disabled="true"' in page and "Compteur" in page
     refused = web.post(threshold_url(contract), {"threshold_go": "10"}).content.decode()
-    assert "Un seuil data ne se règle que sur les offres Compteur" in refused
+    assert "Un seuil data ne se règle que sur les offres Compteur" in refused and "R-CAT" not in refused
     contract.refresh_from_db()
     assert contract.data_threshold_bytes is None
 
