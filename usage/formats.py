@@ -39,14 +39,28 @@ class Format:
     fast: re.Pattern
     #: the first failing check of a line that did not pass ``fast``: (reason, French detail)
     explain: Callable[[list[str]], tuple[str, str]]
+    #: the typed columns of a good line (``COLUMNS``), tab-separated, in the platform's units and forms
+    emit: Callable[[list[str]], str]
 
-    def check(self, line: str) -> tuple[str, str] | None:
-        """``None`` for a good line, else (reason, detail)."""
+    def read(self, line: str) -> tuple[str | None, str, str]:
+        """(the typed columns of a good line, or None; reason; detail of a bad line)."""
+        fields = line.split(self.sep)
         m = self.fast.match(line)
         if m is not None and _real_date(m.group("date")):
-            return None
-        fields = line.split(self.sep)
-        return self.explain(fields)
+            return self.emit(fields), "", ""
+        reason, detail = self.explain(fields)
+        return None, reason, detail
+
+
+#: The typed columns ``emit`` gives, in order (the temporary table ``_cdr_rec`` of ``usage.ingestion``).
+COLUMNS = (
+    "record_id text, msisdn text, event_at timestamptz, service text, direction text, country text, "
+    "usage_zone text, destination text, dest_country text, dest_zone text, quantity bigint, premium boolean, "
+    "premium_billable boolean, premium_fee numeric"
+)
+_ZONES = rules.COUNTRY_ZONES
+_ALPHA3 = rules.MCC_COUNTRY
+_FR_NUMBER = re.compile(r"33[1-9]\d{8}\Z")
 
 
 # --- Orange -----------------------------------------------------------------------------------------------
@@ -105,6 +119,45 @@ def _explain_orange(f: list[str]) -> tuple[str, str]:
     return BAD_VALUE, "champs incohérents pour le TYPE " + kind
 
 
+_ORANGE_SERVICE = {"VOIX": "voice", "SMS": "sms", "MMS": "mms", "DATA": "data"}
+
+
+def _emit_orange(f: list[str]) -> str:
+    """Orange: international numbers → national (``33612…`` → ``0612…``, a foreign one → ``+…``), local
+    Paris time (PostgreSQL converts it, DST included), kilobytes → bytes, decimal comma → point."""
+    kind = f[3]
+    data = kind == "DATA"
+    if data:
+        destination = dest_country = dest_zone = ""
+        quantity = int(f[9]) * 1000
+    else:
+        other = f[6]
+        destination = "0" + other[2:] if _FR_NUMBER.match(other) else "+" + other
+        dest_country, dest_zone = f[7], _ZONES[f[7]]
+        quantity = int(f[8]) if kind == "VOIX" else 1
+    premium = f[10] == "1"
+    fee = f[11].replace(",", ".")
+    billable = premium and fee.strip("0.") != ""
+    return "\t".join(
+        (
+            f[0],
+            "0" + f[1][2:],
+            f[2] + " Europe/Paris",
+            _ORANGE_SERVICE[kind],
+            "in" if f[4] == "E" and not data else "out",
+            f[5],
+            _ZONES[f[5]],
+            destination,
+            dest_country,
+            dest_zone,
+            str(quantity),
+            "t" if premium else "f",
+            "t" if billable else "f",
+            fee if premium else "0",
+        )
+    )
+
+
 ORANGE = Format(
     network="orange",
     header=(
@@ -114,6 +167,7 @@ ORANGE = Format(
     sep=";",
     fast=_ORANGE_FAST,
     explain=_explain_orange,
+    emit=_emit_orange,
 )
 
 # --- Bouygues Telecom -------------------------------------------------------------------------------------
@@ -164,6 +218,41 @@ def _explain_bouygues(f: list[str]) -> tuple[str, str]:
     return BAD_VALUE, "champs incohérents pour le service " + service
 
 
+_BOUYGUES_SERVICE = {"VOICE": "voice", "SMS": "sms", "MMS": "mms", "GPRS": "data"}
+
+
+def _emit_bouygues(f: list[str]) -> str:
+    """Bouygues: UTC time, bytes, MCC → ISO alpha-3 country, ``+33…`` → national."""
+    service = f[3]
+    data = service == "GPRS"
+    if data:
+        destination = dest_country = dest_zone = ""
+    else:
+        other = f[6]
+        destination = "0" + other[3:] if other.startswith("+33") and len(other) == 12 else other
+        dest_country, dest_zone = _ALPHA3[f[7]], _ZONES[f[7]]
+    premium = f[10] != ""
+    billable = f[10] == "SVA_PAID"
+    return "\t".join(
+        (
+            f[0],
+            f[2],
+            f[1],
+            _BOUYGUES_SERVICE[service],
+            "in" if f[4] == "MT" and not data else "out",
+            _ALPHA3[f[5]],
+            _ZONES[f[5]],
+            destination,
+            dest_country,
+            dest_zone,
+            "1" if service in ("SMS", "MMS") else f[8],
+            "t" if premium else "f",
+            "t" if billable else "f",
+            f[11] if billable and f[11] else "0",
+        )
+    )
+
+
 BOUYGUES = Format(
     network="bouygues",
     header=(
@@ -173,6 +262,7 @@ BOUYGUES = Format(
     sep="|",
     fast=_BOUYGUES_FAST,
     explain=_explain_bouygues,
+    emit=_emit_bouygues,
 )
 
 FORMATS = {"orange": ORANGE, "bouygues": BOUYGUES}

@@ -39,15 +39,13 @@ from psycopg2.extras import execute_values
 from core.clock import add_months, month_start
 
 from . import partitions, rules
-from .formats import FORMATS
+from .formats import COLUMNS, FORMATS
 
 logger = logging.getLogger(__name__)
 
 ORANGE_HEADER = FORMATS["orange"].header
 BOUYGUES_HEADER = FORMATS["bouygues"].header
 TEMP_TABLES = (
-    "_cdr_raw",
-    "_cdr_country",
     "_cdr_rec",
     "_cdr_att",
     "_cdr_plan",
@@ -95,66 +93,6 @@ class IngestReport:
             f"{self.name} : {self.taken} enregistrement(s) intégré(s), {self.duplicates} doublon(s), "
             f"{self.quarantined} en quarantaine, {self.contracts} ligne(s), {self.alerts} alerte(s)"
         )
-
-
-# --- SQL of each format: the typed columns of a checked line (``usage.formats``) ----------------------------
-# f[i] is the i-th field. Columns (``_cdr_rec``): record_id, msisdn, event_at, service, direction, country,
-# usage_zone, destination, dest_country, dest_zone, quantity, premium, premium_billable, premium_fee.
-_ORANGE_COLUMNS = """
-    f[1] AS record_id,
-    '0' || substr(f[2], 3) AS msisdn,
-    (replace(f[3], 'T', ' ')::timestamp AT TIME ZONE 'Europe/Paris') AS event_at,
-    CASE f[4] WHEN 'VOIX' THEN 'voice' WHEN 'SMS' THEN 'sms' WHEN 'MMS' THEN 'mms' ELSE 'data' END AS service,
-    CASE WHEN f[5] = 'E' AND f[4] <> 'DATA' THEN 'in' ELSE 'out' END AS direction,
-    upper(f[6]) AS country,
-    oz.zone AS usage_zone,
-    CASE WHEN f[4] = 'DATA' THEN ''
-         WHEN f[7] ~ '^33[1-9][0-9]{8}$' THEN '0' || substr(f[7], 3)
-         ELSE '+' || f[7] END AS destination,
-    CASE WHEN f[4] = 'DATA' THEN '' ELSE upper(f[8]) END AS dest_country,
-    CASE WHEN f[4] = 'DATA' THEN '' ELSE dz.zone END AS dest_zone,
-    CASE f[4] WHEN 'VOIX' THEN f[9]::bigint WHEN 'DATA' THEN f[10]::bigint * 1000 ELSE 1 END AS quantity,
-    (f[11] = '1' AND f[4] = 'VOIX') AS premium,
-    (f[11] = '1' AND f[4] = 'VOIX' AND replace(f[12], ',', '.')::numeric > 0) AS premium_billable,
-    CASE WHEN f[11] = '1' THEN replace(f[12], ',', '.')::numeric ELSE 0 END AS premium_fee
-"""
-_ORANGE_JOINS = """
-    LEFT JOIN _cdr_country oz ON oz.code = upper(f[6])
-    LEFT JOIN _cdr_country dz ON dz.code = upper(f[8])
-"""
-
-_BOUYGUES_COLUMNS = """
-    f[1] AS record_id,
-    f[3] AS msisdn,
-    (replace(rtrim(f[2], 'Z'), 'T', ' ')::timestamp AT TIME ZONE 'UTC') AS event_at,
-    CASE f[4] WHEN 'VOICE' THEN 'voice' WHEN 'SMS' THEN 'sms' WHEN 'MMS' THEN 'mms' ELSE 'data' END AS service,
-    CASE WHEN f[5] = 'MT' AND f[4] <> 'GPRS' THEN 'in' ELSE 'out' END AS direction,
-    oz.country AS country,
-    oz.zone AS usage_zone,
-    CASE WHEN f[4] = 'GPRS' THEN '' WHEN f[7] ~ '^\\+33[1-9][0-9]{8}$' THEN '0' || substr(f[7], 4)
-         ELSE f[7] END AS destination,
-    CASE WHEN f[4] = 'GPRS' THEN '' ELSE dz.country END AS dest_country,
-    CASE WHEN f[4] = 'GPRS' THEN '' ELSE dz.zone END AS dest_zone,
-    CASE WHEN f[4] IN ('SMS', 'MMS') THEN 1 ELSE f[9]::bigint END AS quantity,
-    (f[11] <> '' AND f[4] = 'VOICE') AS premium,
-    (f[11] = 'SVA_PAID' AND f[4] = 'VOICE') AS premium_billable,
-    CASE WHEN f[11] = 'SVA_PAID' AND f[12] <> '' THEN f[12]::numeric ELSE 0 END AS premium_fee
-"""
-_BOUYGUES_JOINS = """
-    LEFT JOIN _cdr_country oz ON oz.code = f[6]
-    LEFT JOIN _cdr_country dz ON dz.code = f[8]
-"""
-SQL_FORMATS = {"orange": (_ORANGE_COLUMNS, _ORANGE_JOINS), "bouygues": (_BOUYGUES_COLUMNS, _BOUYGUES_JOINS)}
-
-
-def _records_sql(network: str) -> str:
-    columns, joins = SQL_FORMATS[network]
-    sep = FORMATS[network].sep
-    return f"""
-        CREATE TEMP TABLE _cdr_rec ON COMMIT DROP AS
-        SELECT c.line_no, {columns}
-        FROM (SELECT line_no, string_to_array(raw, '{sep}') AS f FROM _cdr_raw) c {joins}
-    """  # noqa: S608 — built from this module's constant fragments
 
 
 # --- the pipeline -------------------------------------------------------------------------------------------
@@ -213,12 +151,12 @@ def _run(cursor, report: IngestReport, file_id: int, network: str, data: bytes) 
         return
     body, bad_encoding = _utf8_lines(body)
     now = timezone.now()
-    good, bad = _check_lines(FORMATS[network], body.decode("utf-8"))
+    good, bad = _read_lines(FORMATS[network], body.decode("utf-8"))
     # ON COMMIT DROP frees them at the end of the file's transaction; when that transaction is a savepoint
     # of an outer one (tests, a caller's atomic block), drop the previous file's tables first.
     cursor.execute(f"DROP TABLE IF EXISTS {', '.join(TEMP_TABLES)}")
-    cursor.execute("CREATE TEMP TABLE _cdr_raw (line_no integer, raw text) ON COMMIT DROP")
-    cursor.copy_expert("COPY _cdr_raw (line_no, raw) FROM STDIN", good)
+    cursor.execute(f"CREATE TEMP TABLE _cdr_rec (line_no integer, {COLUMNS}, raw text) ON COMMIT DROP")
+    cursor.copy_expert("COPY _cdr_rec FROM STDIN", good)
     # Bad records: quarantined with their line and reason; the rest of the file is taken.
     execute_values(
         cursor.cursor,
@@ -226,24 +164,12 @@ def _run(cursor, report: IngestReport, file_id: int, network: str, data: bytes) 
         [(file_id, no, reason, detail[:255], raw, now) for no, reason, detail, raw in bad]
         + [(file_id, no, "encoding", "octets non UTF-8", raw, now) for no, raw in bad_encoding],
     )
-    cursor.execute(
-        "CREATE TEMP TABLE _cdr_country (code text PRIMARY KEY, zone text, country text) ON COMMIT DROP"
-    )
-    execute_values(
-        cursor.cursor,
-        "INSERT INTO _cdr_country VALUES %s",
-        [(code, zone, rules.MCC_COUNTRY.get(code, code)) for code, zone in rules.COUNTRY_ZONES.items()],
-    )
-    cursor.execute("ANALYZE _cdr_country")
-    records_sql = _records_sql(network)
-    cursor.execute(records_sql)
     # Future dates and numbers no line held at the event's time (the business clock is Django's, not the
     # database server's).
     horizon = timezone.now() + dt.timedelta(seconds=settings.CDR_FUTURE_TOLERANCE_SECONDS)
     cursor.execute(
         "INSERT INTO usage_cdrquarantine (file_id, line_no, reason, detail, raw, created_at) "
-        "SELECT %s, r.line_no, 'future', 'date ' || r.event_at, c.raw, now() FROM _cdr_rec r "
-        "JOIN _cdr_raw c USING (line_no) WHERE r.event_at > %s",
+        "SELECT %s, line_no, 'future', 'date ' || event_at, raw, now() FROM _cdr_rec WHERE event_at > %s",
         [file_id, horizon],
     )
     cursor.execute("DELETE FROM _cdr_rec WHERE event_at > %s", [horizon])
@@ -252,7 +178,9 @@ def _run(cursor, report: IngestReport, file_id: int, network: str, data: bytes) 
     cursor.execute(
         """
         CREATE TEMP TABLE _cdr_att ON COMMIT DROP AS
-        SELECT DISTINCT ON (r.line_no) r.*, c.id AS contract_id, c.partner_id,
+        SELECT DISTINCT ON (r.line_no) r.line_no, r.record_id, r.msisdn, r.event_at, r.service, r.direction,
+               r.country, r.usage_zone, r.destination, r.dest_country, r.dest_zone, r.quantity, r.premium,
+               r.premium_billable, r.premium_fee, c.id AS contract_id, c.partner_id,
                date_trunc('month', r.event_at AT TIME ZONE 'Europe/Paris')::date AS month
         FROM _cdr_rec r
         LEFT JOIN contracts_contract c ON c.msisdn = r.msisdn AND c.created_at <= r.event_at
@@ -263,28 +191,20 @@ def _run(cursor, report: IngestReport, file_id: int, network: str, data: bytes) 
     cursor.execute(
         "INSERT INTO usage_cdrquarantine (file_id, line_no, reason, detail, raw, created_at) "
         "SELECT %s, a.line_no, 'unknown_number', 'aucune ligne ne détenait le ' || a.msisdn || ' le ' || "
-        "a.event_at, c.raw, now() FROM _cdr_att a JOIN _cdr_raw c USING (line_no) WHERE a.contract_id IS NULL",
+        "a.event_at, r.raw, now() FROM _cdr_att a JOIN _cdr_rec r USING (line_no) WHERE a.contract_id IS NULL",
         [file_id],
     )
     cursor.execute("DELETE FROM _cdr_att WHERE contract_id IS NULL")
-    # Taken once: records already stored (an earlier file) and repeats inside this file are duplicates.
-    cursor.execute(
-        """
-        DELETE FROM _cdr_att a USING usage_cdr u
-        WHERE u.network = %s AND u.record_id = a.record_id AND u.event_at = a.event_at
-        """,
-        [network],
-    )
-    dup_stored = cursor.rowcount
+    # Taken once: a repeat inside this file is a duplicate here; a record stored before (an earlier file) is
+    # one at the insert (ON CONFLICT DO NOTHING on its unique key) — counted below.
     cursor.execute(
         "DELETE FROM _cdr_att a USING _cdr_att b WHERE a.record_id = b.record_id "
         "AND a.event_at = b.event_at AND a.line_no > b.line_no"
     )
-    report.duplicates = dup_stored + cursor.rowcount
+    report.duplicates = cursor.rowcount
     cursor.execute("SELECT DISTINCT month FROM _cdr_att")
     months = [row[0] for row in cursor.fetchall()]
     partitions.ensure_partitions(months)
-    cursor.execute("ANALYZE _cdr_att")
 
     _rate(cursor, network)
     cursor.execute(
@@ -299,13 +219,13 @@ def _run(cursor, report: IngestReport, file_id: int, network: str, data: bytes) 
                 quantity, oop, amount, unpriced, premium, premium_billable, rule
             FROM _cdr_final
             ON CONFLICT (network, record_id, event_at) DO NOTHING
-            RETURNING record_id, event_at
+            RETURNING line_no
         ), agg AS (
             SELECT f.partner_id, f.contract_id, f.month, f.metric, f.czone,
                    sum(f.quantity) AS quantity, sum(f.oop) AS oop, coalesce(sum(f.amount), 0) AS amount,
                    sum(CASE WHEN f.unpriced THEN f.oop ELSE 0 END) AS unpriced,
                    coalesce(sum(f.valued), 0) AS valued, count(*) AS events
-            FROM ins JOIN _cdr_final f USING (record_id, event_at)
+            FROM ins JOIN _cdr_final f USING (line_no)
             GROUP BY 1, 2, 3, 4, 5
         ), up AS (
             INSERT INTO usage_counter (partner_id, contract_id, month, metric, zone, quantity, oop_quantity,
@@ -351,23 +271,23 @@ def _scalar(cursor, sql: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _check_lines(fmt, text: str) -> tuple[io.StringIO, list[tuple[int, str, str, str]]]:
-    """The good lines as ``COPY`` text (line number, line) and the bad ones (line number, reason, detail,
-    line). A good line holds no tab nor backslash (its format's expression allows neither), so it needs no
-    escaping. Empty lines are skipped; line numbers count the header as line 1."""
+def _read_lines(fmt, text: str) -> tuple[io.StringIO, list[tuple[int, str, str, str]]]:
+    """The good lines as ``COPY`` text (line number, typed columns, the line itself) and the bad ones (line
+    number, reason, detail, line). A good line holds no tab nor backslash (its format's expression allows
+    neither), so it needs no escaping. Empty lines are skipped; line numbers count the header as line 1."""
     good = io.StringIO()
     bad = []
-    check = fmt.check
+    read = fmt.read
     for no, line in enumerate(text.split("\n"), start=2):
         if line.endswith("\r"):
             line = line[:-1]
         if not line:
             continue
-        why = check(line)
-        if why is None:
-            good.write(f"{no}\t{line}\n")
+        typed, reason, detail = read(line)
+        if typed is not None:
+            good.write(f"{no}\t{typed}\t{line}\n")
         else:
-            bad.append((no, why[0], why[1], line))
+            bad.append((no, reason, detail, line))
     good.seek(0)
     return good, bad
 
@@ -484,31 +404,31 @@ def _rate(cursor, network: str) -> None:
     cursor.execute(
         """
         CREATE TEMP TABLE _cdr_final ON COMMIT DROP AS
-        WITH w AS (
-            SELECT r.*,
-                   coalesce(k.rnk, 0) AS rnk,
+        WITH a AS (  -- the few records drawing on a monthly allowance: used so far, in time order
+            SELECT r.line_no,
                    CASE r.allowance WHEN 'travel_usca_voice' THEN p.travel_voice
                                     WHEN 'travel_usca_sms' THEN p.travel_sms
                                     WHEN 'cptd_data' THEN %(cptd)s END AS allow_limit,
-                   coalesce(uc.quantity, 0) AS used_before,
-                   sum(r.quantity) FILTER (WHERE r.allowance <> '') OVER (
+                   coalesce(uc.quantity, 0) + sum(r.quantity) OVER (
                        PARTITION BY r.contract_id, r.month, r.allowance
-                       ORDER BY r.event_at, r.record_id ROWS UNBOUNDED PRECEDING) AS cum
+                       ORDER BY r.event_at, r.record_id ROWS UNBOUNDED PRECEDING) AS used_after
             FROM _cdr_rated r
             JOIN _cdr_plan p USING (contract_id)
+            LEFT JOIN usage_counter uc ON uc.contract_id = r.contract_id AND uc.month = r.month
+                 AND uc.metric = r.metric AND uc.zone = r.czone
+            WHERE r.allowance <> ''
+        ), o AS (
+            SELECT r.*,
+                   CASE WHEN r.metered THEN r.quantity
+                        WHEN r.fair_use <> '' AND k.party IS NOT NULL THEN r.quantity
+                        WHEN r.fair_use = 'call' THEN greatest(0, r.quantity - %(max_call)s)
+                        WHEN a.allow_limit IS NOT NULL
+                             THEN greatest(0, least(r.quantity, a.used_after - a.allow_limit))
+                        ELSE 0 END AS oop
+            FROM _cdr_rated r
+            LEFT JOIN a USING (line_no)
             LEFT JOIN _cdr_rank k ON k.contract_id = r.contract_id AND k.month = r.month
                  AND k.kind = r.fair_use AND k.party = r.destination
-            LEFT JOIN usage_counter uc ON r.allowance <> '' AND uc.contract_id = r.contract_id
-                 AND uc.month = r.month AND uc.metric = r.metric AND uc.zone = r.czone
-        ), o AS (
-            SELECT w.*,
-                   CASE WHEN w.metered THEN w.quantity
-                        WHEN w.fair_use <> '' AND w.rnk > 0 THEN w.quantity
-                        WHEN w.fair_use = 'call' THEN greatest(0, w.quantity - %(max_call)s)
-                        WHEN w.allowance <> '' AND w.allow_limit IS NOT NULL
-                             THEN greatest(0, least(w.quantity, w.used_before + w.cum - w.allow_limit))
-                        ELSE 0 END AS oop
-            FROM w
         )
         SELECT o.*,
                CASE WHEN o.premium THEN CASE WHEN o.premium_billable THEN o.premium_fee END

@@ -73,7 +73,26 @@ def usage_after_ingestion(*, cursor, network: str) -> int:
     if network == "orange":
         _orange_sms_per_hour(cursor)
     month = month_start()
-    cursor.execute("SELECT DISTINCT contract_id FROM _cdr_final WHERE month = %s", [month])
+    # Only a watch whose usage grew can reach a threshold, and only lines near their envelope, on roaming, or
+    # with a compteur threshold can: a set-based pre-selection (the envelope without the month's top-ups is a
+    # lower bound, so none is missed), then ``alerts_check`` on these lines.
+    cursor.execute(
+        """
+        WITH b AS (
+            SELECT contract_id, bool_or(metric = 'roaming_data' OR czone <> '') AS roaming,
+                   bool_or(metric = 'data') AS data
+            FROM _cdr_final WHERE month = %(month)s GROUP BY contract_id
+        )
+        SELECT b.contract_id FROM b JOIN _cdr_plan p USING (contract_id)
+        LEFT JOIN LATERAL (
+            SELECT sum(u.quantity) AS used FROM usage_counter u
+            WHERE u.contract_id = b.contract_id AND u.month = %(month)s AND u.metric = 'data'
+        ) d ON true
+        WHERE b.roaming OR (b.data AND (p.range IN ('compteur', 'compteur_data')
+                                        OR (p.data_bytes IS NOT NULL AND d.used * 100 >= p.data_bytes * 80)))
+        """,
+        {"month": month},
+    )
     ids = [row[0] for row in cursor.fetchall()]
     return len(alerts_check(contract_ids=ids, month=month)) if ids else 0
 
@@ -205,9 +224,10 @@ def alerts_check(*, contract_ids: list[int], month: dt.date | None = None) -> li
     counters: dict[int, dict[tuple[str, str], tuple[int, Decimal]]] = defaultdict(dict)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT contract_id, metric, zone, quantity, valued_ht FROM usage_counter "
-            "WHERE month = %s AND metric IN ('data', 'roaming_data') AND contract_id = ANY(%s)",
-            [month, ids],
+            "SELECT u.contract_id, u.metric, u.zone, u.quantity, u.valued_ht FROM unnest(%s::bigint[]) AS x(id) "
+            "JOIN LATERAL (SELECT * FROM usage_counter c WHERE c.contract_id = x.id AND c.month = %s "
+            "AND c.metric IN ('data', 'roaming_data')) u ON true",
+            [ids, month],
         )
         for contract_id, metric, zone, quantity, valued in cursor.fetchall():
             counters[contract_id][(metric, zone)] = (quantity, valued)
