@@ -38,6 +38,7 @@ demo: migrate
 # ignoring further Ctrl-C meanwhile. A server left running (kill -9) is reused by the next `make run`.
 run: export CELERY_BROKER_URL ?= filesystem://
 run: export EMAIL_URL ?= smtp://127.0.0.1:1025
+run: export CDR_PICKUP_SECONDS ?= 15
 run: install rundirs
 	@pids=; db=; \
 	cleanup() { trap - EXIT; trap '' INT TERM; [ -z "$$pids" ] || kill $$pids 2>/dev/null; wait; \
@@ -48,10 +49,12 @@ run: install rundirs
 	  && $(PY) manage.py demo_info --port $(PORT) || exit 1; \
 	echo "  Boîte mail locale  http://localhost:$(PORT)/dev/boite-mail/  (SMTP 127.0.0.1:1025, Maildir run/mail/)"; \
 	echo "  Workers            celery worker + beat (journaux : run/worker.log, run/beat.log)"; \
+	echo "  Trafic de démo     fichiers CDR dans run/cdr/ dès la livraison des lignes (run/demo-traffic.log)"; \
 	$(PY) -m notifications.devmail --host 127.0.0.1 --port 1025 --dir run/mail & pids="$$!"; \
 	$(PY) -m celery -A alphalink worker --loglevel=INFO --concurrency=2 > run/worker.log 2>&1 & pids="$$pids $$!"; \
 	$(PY) -m celery -A alphalink beat --loglevel=INFO --schedule=run/celerybeat-schedule > run/beat.log 2>&1 & \
 	  pids="$$pids $$!"; \
+	$(PY) manage.py simulate_traffic --demo --wait 300 > run/demo-traffic.log 2>&1 & pids="$$pids $$!"; \
 	$(PY) manage.py runserver 0.0.0.0:$(PORT) & pids="$$pids $$!"; \
 	wait $$!
 

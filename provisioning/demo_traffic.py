@@ -22,14 +22,16 @@ Nothing is read from ``usage``.
 
 Lines are activated asynchronously: on a fresh database ``load_demo`` places the orders and the worker sends
 them at the operators' windows (``provisioning/demo.py``), so the first ``load_demo`` finds no live line and
-writes nothing (it says so). The lines get their traffic at the next ``load_demo`` (the next ``make run``) or
-with ``manage.py simulate_traffic --demo --wait 300`` once the worker runs; their traffic starts at their
-delivery (never before: the platform would not know the number yet), so a line delivered today has today's
-traffic, with the cases' volumes in it; a line delivered last month has a whole month.
+writes nothing (it says so). ``make run`` therefore also runs ``manage.py simulate_traffic --demo --wait 300``
+beside the worker: each line gets its traffic as soon as it is delivered. The demo presents its lines as
+delivered ``DEMO_DAYS`` (30) days ago (``_backdate``: demo data only) and gives them those 30 days of traffic —
+the days of the previous month plain, the cases above in the current month, so their alerts and blocks are
+this month's.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections.abc import Iterable
@@ -41,7 +43,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from catalog.labels import zone_label
-from contracts.models import Contract, ContractOption
+from contracts.models import Contract, ContractOption, Order
 from core.clock import month_bounds, month_start
 from core.money import format_bytes
 from core.networks import Network
@@ -49,6 +51,7 @@ from partners.demo import DEMO_PARTNER_SLUG
 from provisioning.simulators.cdr_feeds import TrafficLine, generate_traffic, write_feeds
 
 DEMO_SEED = 2026
+DEMO_DAYS = 30  # the demo lines are shown delivered 30 days ago, with 30 days of traffic
 MARKER = ".demo_traffic.json"
 ABROAD = ("usa_canada", "maghreb_turquie", "reste_du_monde")
 ROAMING_SHARE, BLOCKED_SHARE, ALERT_SHARE, OUT_OF_PLAN_CALLS = 1.10, 1.05, 0.85, 6
@@ -161,6 +164,24 @@ def _describe(case: str, contract: Contract, value) -> str:
     return f"{who} : {value} appels depuis la France vers l'international hors zone 1 → hors forfait"
 
 
+def _backdate(lines: list[Contract], now: datetime) -> list[Contract]:
+    """Demo only: the demo lines are presented as ordered and delivered ``DEMO_DAYS`` days ago, so that the
+    demo shows a month of traffic (a line's records start at its delivery: the platform does not know a number
+    before). Lines delivered earlier keep their dates."""
+    since = now - dt.timedelta(days=DEMO_DAYS)
+    recent = [c.pk for c in lines if c.delivered_at > since]
+    if recent:
+        Contract.objects.filter(pk__in=recent).update(created_at=since, delivered_at=since)
+        Order.objects.filter(contracts__pk__in=recent, created_at__gt=since).update(created_at=since)
+        ContractOption.objects.filter(contract_id__in=recent, activated_at__gt=since).update(
+            created_at=since, activated_at=since
+        )
+        for contract in lines:
+            if contract.pk in recent:
+                contract.created_at = contract.delivered_at = since
+    return lines
+
+
 def demo_traffic(
     stdout,
     *,
@@ -200,18 +221,28 @@ def demo_traffic(
             international[contract.pk] = value
         else:
             data_share[contract.pk] = value
-    start = month_bounds(month_start(now))[0]
+    todo = _backdate(todo, now)
+    start = now - dt.timedelta(days=DEMO_DAYS)
+    month = month_bounds(month_start(now))[0]
+    # The month before (if the 30 days reach into it): plain traffic, shown in the journal's earlier months.
+    # This month: the cases above, so their alerts and blocks are the current month's.
+    passes = [(start, month, {}, {}, {})] if start < month else []
+    passes.append((max(start, month), now, data_share, roaming, international))
     written = write_feeds(
-        generate_traffic(
-            todo,
-            start,
-            now,
-            seed=DEMO_SEED,
-            profile="demo",
-            data_share=data_share,
-            roaming=roaming,
-            international=international,
-            now=now,
+        (
+            event
+            for since, until, shares, roams, calls in passes
+            for event in generate_traffic(
+                todo,
+                since,
+                until,
+                seed=DEMO_SEED,
+                profile="demo",
+                data_share=shares,
+                roaming=roams,
+                international=calls,
+                now=now,
+            )
         ),
         drop,
         now=now,
@@ -224,7 +255,7 @@ def demo_traffic(
 
     stdout.write(
         f"  Trafic de démonstration : {written.records} enregistrement(s) pour {len(todo)} ligne(s), "
-        f"du {timezone.localtime(start):%d/%m/%Y} (ou de la livraison de la ligne) à "
+        f"du {timezone.localtime(start):%d/%m/%Y} à "
         f"{timezone.localtime(now):%d/%m/%Y %H:%M}, dans {len(written)} fichier(s) CDR ({drop}) ; "
         "la plateforme les intègre (tâche périodique du worker)."
     )

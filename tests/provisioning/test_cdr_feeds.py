@@ -750,12 +750,14 @@ def test_demo_month_gives_the_four_cases_once(catalog, drop_dir, frozen):
     blocked = cases["blocked_100"]
     assert blocked.offer.blocked
     france_europe = [
-        r for r in got["orange"] if r["MSISDN"] == "33" + blocked.msisdn[1:] and r["TYPE"] == "DATA"
+        r
+        for r in got["orange"]
+        if r["MSISDN"] == "33" + blocked.msisdn[1:] and r["TYPE"] == "DATA" and r["DATE_HEURE"] >= "2026-12-01"
     ]
     assert sum(int(r["VOLUME_KO"]) for r in france_europe) == 10_500_000  # 105 % of 10 Go, 1–15 December
     alert = cases["alert_80"]
     assert alert.offer.code == "BY-ILL-30G-NB"
-    assert sum(int(r["units"]) for r in got["bouygues"] if r["subscriber"] == alert.msisdn and r["service"] == "GPRS") == 25_500_000_000  # fmt: skip
+    assert sum(int(r["units"]) for r in got["bouygues"] if r["subscriber"] == alert.msisdn and r["service"] == "GPRS" and r["event_time_utc"] >= "2026-11-30T23") == 25_500_000_000  # fmt: skip
     oop = cases["out_of_plan"]
     rows = got["orange"] if oop.network == "orange" else got["bouygues"]
     if oop.network == "orange":
@@ -763,7 +765,12 @@ def test_demo_month_gives_the_four_cases_once(catalog, drop_dir, frozen):
     else:
         intl = [r for r in rows if r["subscriber"] == oop.msisdn and r["service"] == "VOICE" and r["mcc_other"] in {feeds.MCC[c] for c in feeds.OUT_OF_PLAN_DESTINATIONS}]  # fmt: skip
     assert len(intl) >= 6
-    assert min(r["DATE_HEURE"] for r in got["orange"]) >= "2026-12-01 00:00:00"  # from the 1st of the month
+    # The demo lines are shown delivered 30 days ago, with those 30 days of traffic (the cases in this month).
+    assert min(r["DATE_HEURE"] for r in got["orange"]) >= "2026-11-15 00:00:00"
+    assert min(r["DATE_HEURE"] for r in got["orange"]) < "2026-11-16 00:00:00"
+    assert set(Contract.objects.filter(partner__slug="telcom-pro").values_list("delivered_at", flat=True)) == {
+        paris(2026, 11, 15, 10, 0)  # NOW − 30 days
+    }
     before = checksums(drop_dir)
 
     again = io.StringIO()
