@@ -752,7 +752,9 @@ def test_demo_month_gives_the_four_cases_once(catalog, drop_dir, frozen):
     france_europe = [
         r
         for r in got["orange"]
-        if r["MSISDN"] == "33" + blocked.msisdn[1:] and r["TYPE"] == "DATA" and r["DATE_HEURE"] >= "2026-12-01"
+        if r["MSISDN"] == "33" + blocked.msisdn[1:]
+        and r["TYPE"] == "DATA"
+        and r["DATE_HEURE"] >= "2026-12-01"
     ]
     assert sum(int(r["VOLUME_KO"]) for r in france_europe) == 10_500_000  # 105 % of 10 Go, 1–15 December
     alert = cases["alert_80"]
@@ -768,7 +770,9 @@ def test_demo_month_gives_the_four_cases_once(catalog, drop_dir, frozen):
     # The demo lines are shown delivered 30 days ago, with those 30 days of traffic (the cases in this month).
     assert min(r["DATE_HEURE"] for r in got["orange"]) >= "2026-11-15 00:00:00"
     assert min(r["DATE_HEURE"] for r in got["orange"]) < "2026-11-16 00:00:00"
-    assert set(Contract.objects.filter(partner__slug="telcom-pro").values_list("delivered_at", flat=True)) == {
+    assert set(
+        Contract.objects.filter(partner__slug="telcom-pro").values_list("delivered_at", flat=True)
+    ) == {
         paris(2026, 11, 15, 10, 0)  # NOW − 30 days
     }
     before = checksums(drop_dir)
