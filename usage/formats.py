@@ -56,7 +56,7 @@ class Format:
 COLUMNS = (
     "record_id text, msisdn text, event_at timestamptz, service text, direction text, country text, "
     "usage_zone text, destination text, dest_country text, dest_zone text, quantity bigint, premium boolean, "
-    "premium_billable boolean, premium_fee numeric"
+    "premium_billable boolean, premium_fee numeric, case_key text"
 )
 _ZONES = rules.COUNTRY_ZONES
 _ALPHA3 = rules.MCC_COUNTRY
@@ -138,15 +138,18 @@ def _emit_orange(f: list[str]) -> str:
     premium = f[10] == "1"
     fee = f[11].replace(",", ".")
     billable = premium and fee.strip("0.") != ""
+    service = _ORANGE_SERVICE[kind]
+    direction = "in" if f[4] == "E" and not data else "out"
+    usage_zone = _ZONES[f[5]]
     return "\t".join(
         (
             f[0],
             "0" + f[1][2:],
             f[2] + " Europe/Paris",
-            _ORANGE_SERVICE[kind],
-            "in" if f[4] == "E" and not data else "out",
+            service,
+            direction,
             f[5],
-            _ZONES[f[5]],
+            usage_zone,
             destination,
             dest_country,
             dest_zone,
@@ -154,6 +157,7 @@ def _emit_orange(f: list[str]) -> str:
             "t" if premium else "f",
             "t" if billable else "f",
             fee if premium else "0",
+            rules.case_key(service, direction, usage_zone, dest_zone, premium, billable),
         )
     )
 
@@ -231,17 +235,20 @@ def _emit_bouygues(f: list[str]) -> str:
         other = f[6]
         destination = "0" + other[3:] if other.startswith("+33") and len(other) == 12 else other
         dest_country, dest_zone = _ALPHA3[f[7]], _ZONES[f[7]]
-    premium = f[10] != ""
-    billable = f[10] == "SVA_PAID"
+    premium = f[10] != "" and service == "VOICE"
+    billable = premium and f[10] == "SVA_PAID"
+    kind = _BOUYGUES_SERVICE[service]
+    direction = "in" if f[4] == "MT" and not data else "out"
+    usage_zone = _ZONES[f[5]]
     return "\t".join(
         (
             f[0],
             f[2],
             f[1],
-            _BOUYGUES_SERVICE[service],
-            "in" if f[4] == "MT" and not data else "out",
+            kind,
+            direction,
             _ALPHA3[f[5]],
-            _ZONES[f[5]],
+            usage_zone,
             destination,
             dest_country,
             dest_zone,
@@ -249,6 +256,7 @@ def _emit_bouygues(f: list[str]) -> str:
             "t" if premium else "f",
             "t" if billable else "f",
             f[11] if billable and f[11] else "0",
+            rules.case_key(kind, direction, usage_zone, dest_zone, premium, billable),
         )
     )
 

@@ -53,6 +53,7 @@ TEMP_TABLES = (
     "_cdr_rated",
     "_cdr_rank",
     "_cdr_final",
+    "_cdr_new",
 )
 HEADERS = {"orange": ORANGE_HEADER, "bouygues": BOUYGUES_HEADER}
 FILE_NAMES = {
@@ -175,17 +176,31 @@ def _run(cursor, report: IngestReport, file_id: int, network: str, data: bytes) 
     cursor.execute("DELETE FROM _cdr_rec WHERE event_at > %s", [horizon])
     # R-CON-6: a number is never reused, but a ported number may come back: the contract holding it at the
     # event's time is the latest one created before it and not terminated by then.
+    # First the live line holding the number (at most one: a unique index), which serves almost every record;
+    # then, for the others, the line that held it at the event's time among the terminated ones.
     cursor.execute(
         """
         CREATE TEMP TABLE _cdr_att ON COMMIT DROP AS
-        SELECT DISTINCT ON (r.line_no) r.line_no, r.record_id, r.msisdn, r.event_at, r.service, r.direction,
-               r.country, r.usage_zone, r.destination, r.dest_country, r.dest_zone, r.quantity, r.premium,
-               r.premium_billable, r.premium_fee, c.id AS contract_id, c.partner_id,
+        SELECT r.line_no, r.record_id, r.msisdn, r.event_at, r.service, r.direction, r.country, r.usage_zone,
+               r.destination, r.dest_country, r.dest_zone, r.quantity, r.premium, r.premium_billable,
+               r.premium_fee, r.case_key, c.id AS contract_id, c.partner_id,
                date_trunc('month', r.event_at AT TIME ZONE 'Europe/Paris')::date AS month
         FROM _cdr_rec r
-        LEFT JOIN contracts_contract c ON c.msisdn = r.msisdn AND c.created_at <= r.event_at
-             AND (c.terminated_at IS NULL OR c.terminated_at > r.event_at)
-        ORDER BY r.line_no, c.created_at DESC
+        LEFT JOIN contracts_contract c ON c.msisdn = r.msisdn AND c.state <> 'terminated'
+             AND c.created_at <= r.event_at
+        """
+    )
+    cursor.execute(
+        """
+        UPDATE _cdr_att a SET contract_id = h.id, partner_id = h.partner_id
+        FROM (
+            SELECT DISTINCT ON (a.line_no) a.line_no, c.id, c.partner_id
+            FROM _cdr_att a JOIN contracts_contract c ON c.msisdn = a.msisdn AND c.state = 'terminated'
+                 AND c.created_at <= a.event_at AND c.terminated_at > a.event_at
+            WHERE a.contract_id IS NULL
+            ORDER BY a.line_no, c.created_at DESC
+        ) h
+        WHERE a.line_no = h.line_no
         """
     )
     cursor.execute(
@@ -208,6 +223,16 @@ def _run(cursor, report: IngestReport, file_id: int, network: str, data: bytes) 
 
     _rate(cursor, network)
     cursor.execute(
+        f"CREATE TEMP TABLE _cdr_final ON COMMIT DROP AS {FINAL_SQL}",  # noqa: S608 — a module constant
+        {"network": network, "cptd": rules.CPTD_INCLUDED_BYTES, "max_call": rules.FAIR_USE_MAX_CALL_SECONDS},
+    )
+    cursor.execute(
+        "CREATE TEMP TABLE _cdr_new (contract_id bigint, month date, metric text, czone text, service text, "
+        "direction text, event_at timestamptz) ON COMMIT DROP"
+    )
+    # One statement: store the records (ins: a record already stored is skipped), and with the rows really
+    # inserted only, upsert the counters (up) and keep what the alerts need (_cdr_new).
+    cursor.execute(
         """
         WITH ins AS (
             INSERT INTO usage_cdr (event_at, network, record_id, file_id, line_no, partner_id, contract_id,
@@ -220,12 +245,14 @@ def _run(cursor, report: IngestReport, file_id: int, network: str, data: bytes) 
             FROM _cdr_final
             ON CONFLICT (network, record_id, event_at) DO NOTHING
             RETURNING line_no
+        ), new AS (
+            SELECT f.* FROM ins JOIN _cdr_final f USING (line_no)
         ), agg AS (
-            SELECT f.partner_id, f.contract_id, f.month, f.metric, f.czone,
-                   sum(f.quantity) AS quantity, sum(f.oop) AS oop, coalesce(sum(f.amount), 0) AS amount,
-                   sum(CASE WHEN f.unpriced THEN f.oop ELSE 0 END) AS unpriced,
-                   coalesce(sum(f.valued), 0) AS valued, count(*) AS events
-            FROM ins JOIN _cdr_final f USING (line_no)
+            SELECT partner_id, contract_id, month, metric, czone,
+                   sum(quantity) AS quantity, sum(oop) AS oop, coalesce(sum(amount), 0) AS amount,
+                   sum(CASE WHEN unpriced THEN oop ELSE 0 END) AS unpriced,
+                   coalesce(sum(valued), 0) AS valued, count(*) AS events
+            FROM new
             GROUP BY 1, 2, 3, 4, 5
         ), up AS (
             INSERT INTO usage_counter (partner_id, contract_id, month, metric, zone, quantity, oop_quantity,
@@ -242,13 +269,17 @@ def _run(cursor, report: IngestReport, file_id: int, network: str, data: bytes) 
                 events = usage_counter.events + EXCLUDED.events,
                 updated_at = EXCLUDED.updated_at
             RETURNING contract_id
+        ), kept AS (
+            INSERT INTO _cdr_new SELECT contract_id, month, metric, czone, service, direction, event_at FROM new
+            RETURNING 1
         )
-        SELECT (SELECT count(*) FROM ins), (SELECT count(DISTINCT contract_id) FROM up)
+        SELECT (SELECT count(*) FROM ins), (SELECT count(DISTINCT contract_id) FROM up),
+               (SELECT count(*) FROM _cdr_final), (SELECT count(*) FROM kept)
         """,
         {"network": network, "file": file_id},
     )
-    taken, contracts = cursor.fetchone()
-    report.duplicates += _scalar(cursor, "SELECT count(*) FROM _cdr_final") - taken
+    taken, contracts, rated, _kept = cursor.fetchone()
+    report.duplicates += rated - taken
     report.taken, report.contracts = taken, contracts
     cursor.execute(
         "SELECT reason, count(*) FROM usage_cdrquarantine WHERE file_id = %s GROUP BY reason", [file_id]
@@ -343,67 +374,9 @@ _PLAN_SQL = """
 """
 
 
-def _rate(cursor, network: str) -> None:
-    """``_cdr_att`` → ``_cdr_final``: every record with its counter (metric, zone), its out-of-plan part,
-    amount and valuation."""
-    cursor.execute(_PLAN_SQL)
-    cursor.execute("SELECT DISTINCT profile FROM _cdr_plan")
-    profiles = [rules.Profile.from_key(row[0]) for row in cursor.fetchall()]
-    cursor.execute(
-        """
-        CREATE TEMP TABLE _cdr_matrix (profile text, service text, direction text, usage_zone text,
-            dest_zone text, premium boolean, billable boolean, category text, metric text, czone text,
-            metered boolean, rate text, rule text, label text, allowance text, fair_use text) ON COMMIT DROP
-        """
-    )
-    buf = io.StringIO()
-    for row in rules.rating_matrix(profiles):
-        buf.write("\t".join(str(v).lower() if isinstance(v, bool) else str(v) for v in row) + "\n")
-    buf.seek(0)
-    cursor.copy_expert("COPY _cdr_matrix FROM STDIN WITH (FORMAT text, NULL '\\N')", buf)
-    cursor.execute("ANALYZE _cdr_matrix")
-    cursor.execute("ANALYZE _cdr_plan")
-    cursor.execute(
-        """
-        CREATE TEMP TABLE _cdr_rated ON COMMIT DROP AS
-        SELECT a.*, m.category, m.metric, m.czone, m.metered, m.rate, m.rule, m.label, m.allowance, m.fair_use
-        FROM _cdr_att a
-        JOIN _cdr_plan p USING (contract_id)
-        JOIN _cdr_matrix m ON m.profile = p.profile AND m.service = a.service AND m.direction = a.direction
-             AND m.usage_zone = a.usage_zone
-             AND m.dest_zone = CASE WHEN a.service = 'data' THEN '' ELSE coalesce(a.dest_zone, '') END
-             AND m.premium = a.premium AND m.billable = a.premium_billable
-        """
-    )
-    # R-CAT-11: distinct parties of the month, in order of first use.
-    cursor.execute(
-        """
-        INSERT INTO usage_fair_use_party (contract_id, month, kind, party, first_at)
-        SELECT contract_id, month, fair_use, destination, min(event_at) FROM _cdr_rated
-        WHERE fair_use <> '' AND destination <> ''
-        GROUP BY 1, 2, 3, 4
-        ORDER BY 1, 2, 3, 4
-        ON CONFLICT (contract_id, month, kind, party)
-        DO UPDATE SET first_at = LEAST(usage_fair_use_party.first_at, EXCLUDED.first_at)
-        """
-    )
-    cursor.execute(
-        """
-        CREATE TEMP TABLE _cdr_rank ON COMMIT DROP AS
-        SELECT * FROM (
-            SELECT p.contract_id, p.month, p.kind, p.party,
-                   row_number() OVER (PARTITION BY p.contract_id, p.month, p.kind ORDER BY p.first_at, p.party)
-                   AS rnk
-            FROM usage_fair_use_party p
-            WHERE (p.contract_id, p.month) IN (SELECT DISTINCT contract_id, month FROM _cdr_rated
-                                               WHERE fair_use <> '')
-        ) x WHERE rnk > %s
-        """,
-        [rules.FAIR_USE_MAX_PARTIES],
-    )
-    cursor.execute(
-        """
-        CREATE TEMP TABLE _cdr_final ON COMMIT DROP AS
+#: Every rated record (``_cdr_rated``) with its out-of-plan part (fair use, allowances), amount HT from the
+#: catalog's usage rates (NULL: « à tarifer ») and euro valuation — the ``f`` of the storing statement.
+FINAL_SQL = """
         WITH a AS (  -- the few records drawing on a monthly allowance: used so far, in time order
             SELECT r.line_no,
                    CASE r.allowance WHEN 'travel_usca_voice' THEN p.travel_voice
@@ -441,6 +414,65 @@ def _rate(cursor, network: str) -> None:
                     THEN round(o.quantity * ur.price_ht / 1000000, 4) END AS valued
         FROM o
         LEFT JOIN catalog_usagerate ur ON ur.network = %(network)s AND ur.code = o.rate AND ur.active
+"""
+
+
+def _rate(cursor, network: str) -> None:
+    """``_cdr_att`` → ``_cdr_rated``: every record with its rating (matrix) and counter (metric, zone), and
+    ``_cdr_rank``, the parties beyond fair use; ``FINAL_SQL`` then gives the out-of-plan parts."""
+    cursor.execute(_PLAN_SQL)
+    cursor.execute("SELECT DISTINCT profile FROM _cdr_plan")
+    profiles = [rules.Profile.from_key(row[0]) for row in cursor.fetchall()]
+    cursor.execute(
+        """
+        CREATE TEMP TABLE _cdr_matrix (profile text, case_key text, category text, metric text, czone text,
+            metered boolean, rate text, rule text, label text, allowance text, fair_use text) ON COMMIT DROP
+        """
+    )
+    buf = io.StringIO()
+    for row in rules.rating_matrix(profiles):
+        buf.write("\t".join(str(v).lower() if isinstance(v, bool) else str(v) for v in row) + "\n")
+    buf.seek(0)
+    cursor.copy_expert("COPY _cdr_matrix FROM STDIN WITH (FORMAT text, NULL '\\N')", buf)
+    cursor.execute("ANALYZE _cdr_matrix")
+    cursor.execute("ANALYZE _cdr_plan")
+    cursor.execute(
+        """
+        CREATE TEMP TABLE _cdr_rated ON COMMIT DROP AS
+        SELECT a.*, m.category, m.metric, m.czone, m.metered, m.rate, m.rule, m.label, m.allowance, m.fair_use
+        FROM _cdr_att a
+        JOIN _cdr_plan p USING (contract_id)
+        JOIN _cdr_matrix m ON m.profile = p.profile AND m.case_key = a.case_key
+        """
+    )
+    # R-CAT-11: distinct parties of the month, in order of first use.
+    cursor.execute(
+        """
+        INSERT INTO usage_fair_use_party (contract_id, month, kind, party, first_at)
+        SELECT contract_id, month, fair_use, destination, min(event_at) FROM _cdr_rated
+        WHERE fair_use <> '' AND destination <> ''
+        GROUP BY 1, 2, 3, 4
+        ORDER BY 1, 2, 3, 4
+        ON CONFLICT (contract_id, month, kind, party)
+        DO UPDATE SET first_at = EXCLUDED.first_at WHERE EXCLUDED.first_at < usage_fair_use_party.first_at
+        """
+    )
+    cursor.execute(
+        """
+        CREATE TEMP TABLE _cdr_rank ON COMMIT DROP AS
+        WITH busy AS (  -- the lines of this file past 250 distinct parties this month: rare
+            SELECT p.contract_id, p.month, p.kind
+            FROM (SELECT DISTINCT contract_id, month, fair_use FROM _cdr_rated WHERE fair_use <> '') b
+            JOIN usage_fair_use_party p ON p.contract_id = b.contract_id AND p.month = b.month
+                 AND p.kind = b.fair_use
+            GROUP BY 1, 2, 3 HAVING count(*) > %s
+        )
+        SELECT * FROM (
+            SELECT p.contract_id, p.month, p.kind, p.party,
+                   row_number() OVER (PARTITION BY p.contract_id, p.month, p.kind ORDER BY p.first_at, p.party)
+                   AS rnk
+            FROM usage_fair_use_party p JOIN busy USING (contract_id, month, kind)
+        ) x WHERE rnk > %s
         """,
-        {"cptd": rules.CPTD_INCLUDED_BYTES, "max_call": rules.FAIR_USE_MAX_CALL_SECONDS, "network": network},
+        [rules.FAIR_USE_MAX_PARTIES, rules.FAIR_USE_MAX_PARTIES],
     )

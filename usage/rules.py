@@ -346,10 +346,19 @@ def _classify_data(profile: Profile, usage_zone: str, text: str) -> Rating:
     return Rating("data", "roaming_data", usage_zone, True, f"roam_data_{usage_zone}", "R-ROA-3", text)
 
 
+def case_key(
+    service: str, direction: str, usage_zone: str, dest_zone: str, premium: bool, billable: bool
+) -> str:
+    """The key of a kind of record in the rating matrix (data and received records have no destination zone
+    unless their format gives one: data never does)."""
+    return (
+        f"{service}|{direction}|{usage_zone}|{dest_zone}|{'t' if premium else 'f'}{'t' if billable else 'f'}"
+    )
+
+
 def rating_matrix(profiles: Iterable[Profile]) -> list[tuple]:
-    """Every (profile key, service, direction, usage zone, destination zone, premium, billable) → ``Rating``
-    row the SQL joins records to (``usage/ingestion.py``). Data and received records have no destination
-    zone ("")."""
+    """Every (profile key, case key) → ``Rating`` row the SQL joins records to (``usage/ingestion.py``): each
+    service, direction, usage zone, destination zone and premium kind, for each profile."""
     rows = []
     for profile in profiles:
         for service in (VOICE, SMS, MMS, DATA):
@@ -372,12 +381,7 @@ def rating_matrix(profiles: Iterable[Profile]) -> list[tuple]:
                             rows.append(
                                 (
                                     profile.key,
-                                    service,
-                                    direction,
-                                    usage_zone,
-                                    dest_zone,
-                                    premium,
-                                    billable,
+                                    case_key(service, direction, usage_zone, dest_zone, premium, billable),
                                     r.category,
                                     r.metric,
                                     r.zone,

@@ -81,7 +81,7 @@ def usage_after_ingestion(*, cursor, network: str) -> int:
         WITH b AS (
             SELECT contract_id, bool_or(metric = 'roaming_data' OR czone <> '') AS roaming,
                    bool_or(metric = 'data') AS data
-            FROM _cdr_final WHERE month = %(month)s GROUP BY contract_id
+            FROM _cdr_new WHERE month = %(month)s GROUP BY contract_id
         )
         SELECT b.contract_id FROM b JOIN _cdr_plan p USING (contract_id)
         LEFT JOIN LATERAL (
@@ -103,7 +103,7 @@ def _orange_sms_per_hour(cursor) -> None:
     cursor.execute(
         """
         SELECT u.contract_id FROM usage_cdr u
-        JOIN (SELECT DISTINCT contract_id, date_trunc('hour', event_at) AS h FROM _cdr_final
+        JOIN (SELECT DISTINCT contract_id, date_trunc('hour', event_at) AS h FROM _cdr_new
               WHERE service = 'sms' AND direction = 'out') b
           ON u.contract_id = b.contract_id AND u.event_at >= b.h AND u.event_at < b.h + interval '1 hour'
         WHERE u.service = 'sms' AND u.direction = 'out'
