@@ -36,7 +36,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg2.extras import execute_values
 
-from core.clock import add_months, month_start
+from core.clock import add_months, month_bounds, month_start
 
 from . import partitions, rules
 from .formats import COLUMNS, FORMATS
@@ -174,6 +174,14 @@ def _run(cursor, report: IngestReport, file_id: int, network: str, data: bytes) 
         [file_id, horizon],
     )
     cursor.execute("DELETE FROM _cdr_rec WHERE event_at > %s", [horizon])
+    # Older than the retention (its month's partition is gone, or soon will be): kept in quarantine only.
+    oldest = month_bounds(add_months(month_start(), -(settings.CDR_RETENTION_MONTHS - 1)))[0]
+    cursor.execute(
+        "INSERT INTO usage_cdrquarantine (file_id, line_no, reason, detail, raw, created_at) "
+        "SELECT %s, line_no, 'too_old', 'date ' || event_at, raw, now() FROM _cdr_rec WHERE event_at < %s",
+        [file_id, oldest],
+    )
+    cursor.execute("DELETE FROM _cdr_rec WHERE event_at < %s", [oldest])
     # R-CON-6: a number is never reused, but a ported number may come back: the contract holding it at the
     # event's time is the latest one created before it and not terminated by then.
     # First the live line holding the number (at most one: a unique index), which serves almost every record;

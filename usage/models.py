@@ -153,6 +153,7 @@ class CdrQuarantine(models.Model):
         BAD_VALUE = "bad_value", _("Valeur invalide")
         NEGATIVE = "negative", _("Volume ou durée négatif")
         FUTURE = "future", _("Date dans le futur")
+        TOO_OLD = "too_old", _("Date au-delà de la durée de conservation")
         UNKNOWN_NUMBER = "unknown_number", _("Numéro inconnu à cette date")
 
     file = models.ForeignKey(CdrFile, on_delete=models.CASCADE, related_name="quarantine")

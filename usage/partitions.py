@@ -21,9 +21,12 @@ def partition_name(month: dt.date) -> str:
 
 
 def ensure_partitions(months: Iterable[dt.date]) -> None:
-    """Create the partitions of ``months`` that do not exist yet (idempotent, safe under concurrency)."""
+    """Create the partitions of ``months`` that do not exist yet (idempotent, safe under concurrency). A month
+    whose partition exists takes no lock: concurrent ingestions of one month never wait for each other."""
+    existing = set(existing_partitions())
+    missing = sorted({month_start(m) for m in months} - existing)
     with connection.cursor() as cursor:
-        for month in sorted({month_start(m) for m in months}):
+        for month in missing:
             start, end = month_bounds(month)
             # CREATE TABLE IF NOT EXISTS … PARTITION OF is not atomic against a concurrent creator: take a
             # transaction-level advisory lock keyed on the month first.

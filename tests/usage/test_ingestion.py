@@ -172,3 +172,17 @@ def test_records_of_the_previous_month_count_in_that_month(line):
     ingest_bytes(name=orange_name(), data=data)
     months = dict(UsageCounter.objects.filter(contract=c, metric="data").values_list("month", "quantity"))
     assert months == {dt.date(2026, 11, 1): 1 * GB, dt.date(2026, 12, 1): 2 * GB}
+
+
+@time_machine.travel(NOW, tick=False)
+def test_record_older_than_the_retention_is_quarantined(line, settings):
+    settings.CDR_RETENTION_MONTHS = 12
+    c = line("OR-ILL-10G-NB", msisdn="0612000008")
+    Contract.objects.filter(pk=c.pk).update(created_at=paris(2025, 1, 1, 0, 0))
+    data = orange_file(
+        orange_line("0612000008", paris(2025, 12, 31, 23, 0), "DATA", ko=100),  # 13th month back
+        orange_line("0612000008", paris(2026, 1, 1, 0, 30), "DATA", ko=200),  # 12th month: kept
+    )
+    report = ingest_bytes(name=orange_name(), data=data)
+    assert report.taken == 1
+    assert list(CdrQuarantine.objects.values_list("line_no", "reason")) == [(2, "too_old")]

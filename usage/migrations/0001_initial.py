@@ -118,7 +118,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('line_no', models.PositiveIntegerField(verbose_name='ligne')),
-                ('reason', models.CharField(choices=[('encoding', 'Encodage invalide (UTF-8 attendu)'), ('truncated', 'Ligne tronquée'), ('unknown_column', 'Colonne inconnue'), ('bad_value', 'Valeur invalide'), ('negative', 'Volume ou durée négatif'), ('future', 'Date dans le futur'), ('unknown_number', 'Numéro inconnu à cette date')], max_length=16, verbose_name='motif')),
+                ('reason', models.CharField(choices=[('encoding', 'Encodage invalide (UTF-8 attendu)'), ('truncated', 'Ligne tronquée'), ('unknown_column', 'Colonne inconnue'), ('bad_value', 'Valeur invalide'), ('negative', 'Volume ou durée négatif'), ('future', 'Date dans le futur'), ('too_old', 'Date au-delà de la durée de conservation'), ('unknown_number', 'Numéro inconnu à cette date')], max_length=16, verbose_name='motif')),
                 ('detail', models.CharField(blank=True, max_length=255, verbose_name='détail')),
                 ('raw', models.TextField(verbose_name='contenu')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='mis en quarantaine le')),
