@@ -248,11 +248,13 @@ CDR_DROP_DIR = env.path("CDR_DROP_DIR", default=BASE_DIR / "run" / "cdr")
 CDR_RETENTION_MONTHS = env.int("CDR_RETENTION_MONTHS", default=12)
 CDR_FUTURE_TOLERANCE_SECONDS = env.int("CDR_FUTURE_TOLERANCE_SECONDS", default=300)
 CDR_PICKUP_SECONDS = env.float("CDR_PICKUP_SECONDS", default=60.0)
-CELERY_BEAT_SCHEDULE["usage.ingest_dropped_files"] = {
-    "task": "usage.ingest_dropped_files",
-    "schedule": CDR_PICKUP_SECONDS,
-    "options": {"expires": max(1.0, CDR_PICKUP_SECONDS * 0.9)},
-}
+for _network in ("orange", "bouygues"):  # one stream per network, side by side (usage.services)
+    CELERY_BEAT_SCHEDULE[f"usage.ingest_dropped_files.{_network}"] = {
+        "task": "usage.ingest_dropped_files",
+        "schedule": CDR_PICKUP_SECONDS,
+        "kwargs": {"network": _network},
+        "options": {"expires": max(1.0, CDR_PICKUP_SECONDS * 0.9)},
+    }
 CELERY_BEAT_SCHEDULE["usage.drop_old_partitions"] = {
     "task": "usage.drop_old_partitions",
     "schedule": 86400.0,

@@ -364,17 +364,23 @@ def _notify(alert: UsageAlert, line: _Line, watch: rules.Watch) -> None:
 # --- drop folder and retention ------------------------------------------------------------------------------
 
 
-def ingest_dropped_files(*, drop_dir: Path | str | None = None) -> list:
+def ingest_dropped_files(*, drop_dir: Path | str | None = None, network: str | None = None) -> list:
     """Take every complete file of the drop folder (``CDR_DROP_DIR``; the operators write ``.<name>.part``
-    and rename it when complete), oldest name first, and move it to ``archive/<YYYY-MM>/`` once taken. A file
-    taken before (same content) is only moved; a file another worker moved meanwhile is skipped."""
+    and rename it when complete) — of one ``network`` or all — oldest name first, and move it to
+    ``archive/<YYYY-MM>/`` once taken. A file taken before (same content) is only moved; a file another worker
+    moved meanwhile is skipped.
+
+    Beat runs one pick-up per network: a line belongs to one network, so the two streams never touch the same
+    counters or fair-use rows and run side by side on two workers, while the files of one network are taken
+    in their order (two files of the same line at once would wait on each other's rows)."""
     from .ingestion import ingest_path, network_of
 
     folder = Path(drop_dir or settings.CDR_DROP_DIR)
     if not folder.is_dir():
         return []
     reports = []
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and network_of(p.name)):
+    names = (p for p in folder.iterdir() if p.is_file() and network_of(p.name))
+    for path in sorted(p for p in names if network is None or network_of(p.name) == network):
         try:
             report = ingest_path(path)
         except FileNotFoundError:

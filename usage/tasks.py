@@ -14,11 +14,11 @@ from . import services
     reject_on_worker_lost=True,
     ignore_result=True,
 )
-def ingest_dropped_files_task() -> int:
-    """Every ``CDR_PICKUP_SECONDS``: take the operators' new files from ``CDR_DROP_DIR``. Each file is one
-    transaction claimed by its content hash, so two workers, a re-delivery or a crash mid-file never count a
-    record twice (``usage.ingestion``). Returns the number of records taken."""
-    return sum(report.taken for report in services.ingest_dropped_files())
+def ingest_dropped_files_task(network: str | None = None) -> int:
+    """Every ``CDR_PICKUP_SECONDS``, once per network: take the operator's new files from ``CDR_DROP_DIR``.
+    Each file is one transaction claimed by its content hash, so two workers, a re-delivery or a crash
+    mid-file never count a record twice (``usage.ingestion``). Returns the number of records taken."""
+    return sum(report.taken for report in services.ingest_dropped_files(network=network))
 
 
 @shared_task(name="usage.drop_old_partitions", acks_late=True, ignore_result=True)

@@ -28,7 +28,9 @@ def test_beat_task_takes_complete_files_once_and_archives_them(line, tmp_path, s
     data = orange_file(orange_line("0612300001", paris(2026, 12, 15, 9, 0), "DATA", ko=1000))
     (tmp_path / name).write_bytes(data)
     (tmp_path / f".{name}.part").write_bytes(data)  # being written by the operator: not taken
-    assert ingest_dropped_files_task() == 1
+    assert ingest_dropped_files_task(network="bouygues") == 0  # one stream per network
+    assert (tmp_path / name).exists()
+    assert ingest_dropped_files_task(network="orange") == 1
     assert not (tmp_path / name).exists()
     assert (tmp_path / "archive" / "2026-12" / name).exists()
     assert (tmp_path / f".{name}.part").exists()
@@ -37,6 +39,12 @@ def test_beat_task_takes_complete_files_once_and_archives_them(line, tmp_path, s
     assert ingest_dropped_files_task() == 0
     assert UsageCounter.objects.get(contract=c, metric="data").quantity == 1_000_000
     assert CdrFile.objects.count() == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_beat_runs_one_pick_up_per_network(settings):
+    entries = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "usage.ingest_dropped_files"]
+    assert sorted(e["kwargs"]["network"] for e in entries) == ["bouygues", "orange"]
 
 
 @time_machine.travel(NOW, tick=False)
