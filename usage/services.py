@@ -385,6 +385,11 @@ def ingest_dropped_files(*, drop_dir: Path | str | None = None, network: str | N
             report = ingest_path(path)
         except FileNotFoundError:
             continue  # another worker took and archived it
+        except Exception:
+            # Nothing of the file was kept (one transaction): it stays in the folder and is tried again at the
+            # next pick-up; the files after it are not held up.
+            logger.exception("CDR file %s not ingested; it will be tried again", path.name)
+            continue
         reports.append(report)
         archive = folder / "archive" / timezone.localdate().strftime("%Y-%m")
         archive.mkdir(parents=True, exist_ok=True)

@@ -121,3 +121,31 @@ def test_quarantine_visible_to_platform_admins(admin_client, line, db):
     assert "Valeur invalide" in page.content.decode() and "TYPE inconnu : FAX" in page.content.decode()
     listing = admin_client.get("/admin/usage/cdrquarantine/")
     assert listing.status_code == 200 and "FAX" in listing.content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_file_that_fails_stays_for_the_next_pick_up_and_does_not_hold_up_the_others(
+    line, tmp_path, settings, monkeypatch
+):
+    import usage.ingestion
+
+    line("OR-ILL-10G-NB", msisdn="0612300006")
+    settings.CDR_DROP_DIR = tmp_path
+    first, second = orange_name(), orange_name()
+    for name, minute in ((first, 0), (second, 1)):
+        (tmp_path / name).write_bytes(
+            orange_file(orange_line("0612300006", paris(2026, 12, 15, 9, minute), "DATA", ko=1000))
+        )
+    real = usage.ingestion.ingest_path
+
+    def failing(path):
+        if path.name == first:
+            raise RuntimeError("disque plein")
+        return real(path)
+
+    monkeypatch.setattr(usage.ingestion, "ingest_path", failing)
+    assert ingest_dropped_files_task(network="orange") == 1
+    assert (tmp_path / first).exists() and not (tmp_path / second).exists()
+    monkeypatch.setattr(usage.ingestion, "ingest_path", real)
+    assert ingest_dropped_files_task(network="orange") == 1
+    assert not (tmp_path / first).exists()
