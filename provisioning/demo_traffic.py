@@ -3,7 +3,7 @@
 
 For the demo partner's live lines (a number and a delivery date), the operators deliver the traffic from the 1st
 of the current month (Europe/Paris) — or the line's delivery, if later — until now, as CDR files in
-``settings.CDR_DROP_DIR`` (``provisioning/simulators/cdr_feeds.py``, profile ``demo``: France and calls to zone 1,
+``settings.CDR_DROP_DIR`` (``provisioning/simulators/cdr_feeds/``, profile ``demo``: France and calls to zone 1,
 so only the cases below stand out). Four lines get a case, chosen among the lines not yet given traffic, in
 this order:
 

@@ -1,5 +1,5 @@
 """Operator CDR feeds (issue 7): the formats of usage/FORMATS.md, the traffic generator, ``simulate_traffic`` and
-the demo month (provisioning/simulators/cdr_feeds.py, provisioning/demo_traffic.py)."""
+the demo month (provisioning/simulators/cdr_feeds/, provisioning/demo_traffic.py)."""
 
 from __future__ import annotations
 
