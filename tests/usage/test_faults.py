@@ -5,6 +5,7 @@ ingestion. Every wait is bounded; workers are always killed in a ``finally``."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections import Counter
@@ -95,7 +96,9 @@ def test_kill_9_mid_file_then_redelivery_and_two_workers_count_once(line, tmp_pa
         assert _wait(lambda: not (drop / name).exists(), timeout=30), "file never archived"
         assert _counters() == expected
         # The operator delivers the same file again (a new name, same content): nothing changes.
-        shutil.copy(next((drop / "archive").rglob(name)), drop / orange_name())
+        again = orange_name()
+        shutil.copy(next((drop / "archive").rglob(name)), drop / f".{again}.part")  # written, then renamed,
+        os.replace(drop / f".{again}.part", drop / again)  # as operators deliver (never half a file)
         assert _wait(lambda: not any(p.is_file() for p in drop.iterdir()), timeout=30)
         assert CdrFile.objects.count() == 1
         assert _counters() == expected
