@@ -74,8 +74,9 @@ def usage_after_ingestion(*, cursor, network: str) -> int:
         _orange_sms_per_hour(cursor)
     month = month_start()
     # Only a watch whose usage grew can reach a threshold, and only lines near their envelope, on roaming, or
-    # with a compteur threshold can: a set-based pre-selection (the envelope without the month's top-ups is a
-    # lower bound, so none is missed), then ``alerts_check`` on these lines.
+    # with a compteur threshold can — and not a line whose envelope alerts are all sent and whose data is
+    # already cut: a set-based pre-selection (the envelope without the month's top-ups is a lower bound, so
+    # none is missed), then ``alerts_check`` on these lines.
     cursor.execute(
         """
         WITH b AS (
@@ -88,8 +89,17 @@ def usage_after_ingestion(*, cursor, network: str) -> int:
             SELECT sum(u.quantity) AS used FROM usage_counter u
             WHERE u.contract_id = b.contract_id AND u.month = %(month)s AND u.metric = 'data'
         ) d ON true
-        WHERE b.roaming OR (b.data AND (p.range IN ('compteur', 'compteur_data')
-                                        OR (p.data_bytes IS NOT NULL AND d.used * 100 >= p.data_bytes * 80)))
+        WHERE b.roaming OR (b.data AND (
+            p.range IN ('compteur', 'compteur_data')
+            OR (p.data_bytes IS NOT NULL AND d.used * 100 >= p.data_bytes * 80
+                -- a line whose envelope alerts are all sent and whose data is cut (blocked plans) is settled
+                AND NOT (EXISTS (SELECT 1 FROM usage_alert a WHERE a.contract_id = b.contract_id
+                                 AND a.month = %(month)s AND a.scope = 'data'
+                                 AND a.threshold = CASE WHEN p.network = 'bouygues' AND NOT p.blocked THEN 80
+                                                        ELSE 100 END)
+                         AND (NOT p.blocked OR p.range = 'travel'
+                              OR EXISTS (SELECT 1 FROM contracts_datablock k WHERE k.contract_id = b.contract_id
+                                         AND k.scope = 'data' AND k.lifted_at IS NULL))))))
         """,
         {"month": month},
     )
