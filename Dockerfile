@@ -7,7 +7,7 @@ COPY . .
 RUN pip install --no-cache-dir -e . \
     && DEBUG=0 SECRET_KEY=collectstatic-build-only ALLOWED_HOSTS=build DATABASE_URL=postgres://build@localhost/build \
        python manage.py collectstatic --noinput
-RUN useradd --create-home app && chown -R app /app
+RUN useradd --create-home app && chown -R app /app && mkdir -p /data/cdr && chown app /data/cdr
 USER app
 EXPOSE 8000
 CMD ["gunicorn", "alphalink.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
