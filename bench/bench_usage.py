@@ -182,16 +182,17 @@ def raw_copy_aggregate(files: list[Path]) -> float:
     return time.perf_counter() - started
 
 
-def _ingest_stream(paths: list[str]) -> list[tuple[int, int, int]]:
-    """In a worker process: take files in order; per file (records taken, quarantined, peak RSS in MB)."""
+def _ingest_stream(paths: list[str]) -> list[tuple[int, int, int, float]]:
+    """In a worker process: take files in order; per file (records taken, quarantined, peak RSS in MB, CPU
+    seconds of this process spent on the file)."""
     from usage.ingestion import ingest_path
 
     out = []
     for path in paths:
+        cpu = time.process_time()
         report = ingest_path(Path(path))
-        out.append(
-            (report.taken, report.quarantined, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
-        )
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        out.append((report.taken, report.quarantined, rss, time.process_time() - cpu))
     return out
 
 
@@ -243,6 +244,7 @@ def main() -> int:
             taken = sum(r[0] for r in reports)
             quarantined = sum(r[1] for r in reports)
             rss = max(r[2] for r in reports)
+            python_cpu = sum(r[3] for r in reports)
             alerts = UsageAlert.objects.count()
             counters = UsageCounter.objects.count()
             raw = raw_copy_aggregate(files)
@@ -252,6 +254,10 @@ def main() -> int:
             f"ingestion : {taken} intégrés, {quarantined} en quarantaine, {counters} compteurs, {alerts} alertes "
             f"en {elapsed:.1f} s avec {args.workers} processus ; RSS max par processus {rss} Mo "
             f"(avant ingestion {rss_before} Mo)"
+        )
+        print(
+            f"CPU des processus Python (lecture, COPY, alertes) : {python_cpu:.1f} s ; le reste du temps des deux "
+            f"cœurs ({2 * elapsed - python_cpu:.1f} s au plus) est celui de PostgreSQL et des attentes"
         )
         print(f"COPY brut + GROUP BY : {raw:.1f} s")
         print(
