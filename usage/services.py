@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import os
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -383,11 +384,35 @@ def ingest_dropped_files(*, drop_dir: Path | str | None = None, network: str | N
     Beat runs one pick-up per network: a line belongs to one network, so the two streams never touch the same
     counters or fair-use rows and run side by side on two workers, while the files of one network are taken
     in their order (two files of the same line at once would wait on each other's rows)."""
-    from .ingestion import ingest_path, network_of
 
     folder = Path(drop_dir or settings.CDR_DROP_DIR)
     if not folder.is_dir():
         return []
+    with _pickup_lock(network) as mine:
+        if not mine:
+            return []  # a pick-up of this stream is still running (a long file): it takes the new files too
+        return _ingest_folder(folder, network)
+
+
+@contextmanager
+def _pickup_lock(network: str | None):
+    """One pick-up per stream at a time: a session-level advisory lock (released when the pick-up ends, or
+    with the connection if the worker dies)."""
+    key = {"orange": 1, "bouygues": 2}.get(network or "", 0)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(7008, %s)", [key])
+        mine = cursor.fetchone()[0]
+    try:
+        yield mine
+    finally:
+        if mine:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(7008, %s)", [key])
+
+
+def _ingest_folder(folder: Path, network: str | None) -> list:
+    from .ingestion import ingest_path, network_of
+
     reports = []
     names = (p for p in folder.iterdir() if p.is_file() and network_of(p.name))
     for path in sorted(p for p in names if network is None or network_of(p.name) == network):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
+import pytest
 import time_machine
+from django.db import connection
 
 from contracts.models import Contract
 from core.money import GB, MB
@@ -186,3 +189,37 @@ def test_record_older_than_the_retention_is_quarantined(line, settings):
     report = ingest_bytes(name=orange_name(), data=data)
     assert report.taken == 1
     assert list(CdrQuarantine.objects.values_list("line_no", "reason")) == [(2, "too_old")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_on_one_file_at_once_take_it_once(line):
+    """The claim is the file's content hash (a unique row inserted in the file's transaction): the second
+    worker waits for the first and then finds the file taken."""
+    with time_machine.travel(NOW, tick=False):
+        c = line("OR-ILL-10G-NB", msisdn="0612000009")
+        data = orange_file(
+            *(orange_line("0612000009", paris(2026, 12, 15, 9, i), "DATA", ko=1000) for i in range(50))
+        )
+    barrier = threading.Barrier(2)
+    reports, errors = [], []
+
+    def work():
+        try:
+            with time_machine.travel(NOW, tick=False):
+                barrier.wait()
+                reports.append(ingest_bytes(name=orange_name(), data=data))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(r.taken for r in reports) == [0, 50]
+    assert [r.already for r in reports].count(True) == 1
+    assert counter(c).quantity == 50_000_000
+    assert CdrFile.objects.count() == 1

@@ -149,3 +149,24 @@ def test_a_file_that_fails_stays_for_the_next_pick_up_and_does_not_hold_up_the_o
     monkeypatch.setattr(usage.ingestion, "ingest_path", real)
     assert ingest_dropped_files_task(network="orange") == 1
     assert not (tmp_path / first).exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_one_pick_up_per_stream_at_a_time(line, tmp_path, settings):
+    from django.db import connections
+
+    line("OR-ILL-10G-NB", msisdn="0612300007")
+    settings.CDR_DROP_DIR = tmp_path
+    (tmp_path / orange_name()).write_bytes(
+        orange_file(orange_line("0612300007", paris(2026, 12, 15, 9, 0), "DATA", ko=1000))
+    )
+    other = connections.create_connection("default")  # another worker's session, still taking files
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(7008, 1)")
+        assert ingest_dropped_files_task(network="orange") == 0  # left to the running pick-up
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(7008, 1)")
+        assert ingest_dropped_files_task(network="orange") == 1
+    finally:
+        other.close()
