@@ -6,19 +6,21 @@ One file is one transaction:
    file waits on the unique index and then finds it taken; a file delivered again (same content) changes
    nothing. A crash (``kill -9``) anywhere before the commit leaves nothing behind: the next pick-up does it all
    again, so nothing is counted twice and nothing is lost;
-2. **load** — the lines go as they are into a temporary table with ``COPY`` (Python only checks UTF-8);
-3. **parse** — per operator format (``usage/FORMATS.md``), in SQL: split, validate, convert units, time zones,
-   number forms and country codes; a bad record is quarantined with its line number and reason, the rest is
-   taken;
+2. **check** — each line is checked in Python against its operator's format (``usage/formats.py``: one
+   regular expression for a good line, field-by-field reasons only for a bad one) and converted to the
+   platform's forms (national numbers, bytes, ISO countries and zones); a bad record is quarantined with its
+   line number and reason, the rest of the file is taken;
+3. **load** — the checked records go into a temporary table with ``COPY`` (time zones are converted there);
 4. **attribute** — each record goes to the contract that held the number at the event's time;
 5. **rate** — records join the rating matrix built from ``usage.rules.classify`` for the plan profiles present;
    fair use (R-CAT-11) and monthly allowances (R-CAT-4, R-CAT-8) with window functions; amounts from the
    catalog's usage rates (an empty rate: « à tarifer », never 0);
-6. **store and count** — ``INSERT … ON CONFLICT DO NOTHING`` into the partitioned ``usage_cdr`` (a record is
-   taken once: network + operator record id), and in the same statement the counters are upserted with the
-   aggregated deltas of the rows really inserted;
-7. **alerts** — ``usage.services.alerts_check`` for the lines touched (exactly once per line, threshold and
-   month: a unique constraint), which queues SMS and emails and blocks data through ``contracts``.
+6. **store and count** — one statement inserts the records into the partitioned ``usage_cdr`` (``ON CONFLICT
+   DO NOTHING``: a record is taken once, by network + operator record id + time) and, with the rows really
+   inserted only, upserts the counters (aggregated deltas, ``ON CONFLICT DO UPDATE``);
+7. **alerts** — ``usage.services.usage_after_ingestion``: Orange SMS fair use, then ``alerts_check`` for the
+   lines that can have reached a threshold (exactly once per line, threshold and month: a unique constraint),
+   which queues SMS and emails and blocks data through ``contracts``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,8 +41,6 @@ from core.clock import add_months, month_bounds, month_start
 
 from . import partitions, rules
 from .formats import COLUMNS, FORMATS
-
-logger = logging.getLogger(__name__)
 
 ORANGE_HEADER = FORMATS["orange"].header
 BOUYGUES_HEADER = FORMATS["bouygues"].header
