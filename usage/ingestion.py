@@ -355,7 +355,12 @@ def _utf8_lines(body: bytes) -> tuple[bytes, list[tuple[int, str]]]:
 _PLAN_SQL = """
     CREATE TEMP TABLE _cdr_plan ON COMMIT DROP AS
     WITH ro AS (
-        SELECT DISTINCT ON (co.contract_id, co.zone) co.contract_id, co.zone, rc.kind, rc."limit", rc.unit
+        SELECT DISTINCT ON (co.contract_id, co.zone) co.contract_id, co.zone, rc."limit", rc.unit,
+               -- a Voice + SMS + Data roaming option (Travel, R-OPT-5) also includes calls and SMS in its zone
+               CASE WHEN rc.kind = 'option' AND rc.option_type = 'voice_sms_data' THEN 'vsd' ELSE rc.kind END
+               AS kind,
+               nullif(rc.details ->> 'voice_seconds', '')::bigint AS vsd_voice,
+               nullif(rc.details ->> 'sms', '')::bigint AS vsd_sms
         FROM contracts_contractoption co
         JOIN catalog_roamingchoice rc ON rc.id = co.roaming_choice_id
         WHERE co.contract_id IN (SELECT DISTINCT contract_id FROM _cdr_att)
@@ -366,6 +371,10 @@ _PLAN_SQL = """
            nullif(o.details #>> '{usa_canada,data_bytes}', '')::bigint AS travel_data,
            nullif(o.details #>> '{usa_canada,voice_seconds}', '')::bigint AS travel_voice,
            nullif(o.details #>> '{usa_canada,sms_sent}', '')::bigint AS travel_sms,
+           max(ro.vsd_voice) FILTER (WHERE ro.zone = 'maghreb_turquie') AS vsd_voice_maghreb_turquie,
+           max(ro.vsd_sms) FILTER (WHERE ro.zone = 'maghreb_turquie') AS vsd_sms_maghreb_turquie,
+           max(ro.vsd_voice) FILTER (WHERE ro.zone = 'reste_du_monde') AS vsd_voice_reste_du_monde,
+           max(ro.vsd_sms) FILTER (WHERE ro.zone = 'reste_du_monde') AS vsd_sms_reste_du_monde,
            c.network || '|' || o.range || '|'
              || CASE WHEN c.network = 'orange' THEN coalesce(max(ro.kind) FILTER (WHERE ro.zone = 'usa_canada'),
                 'none') ELSE 'none' END || '|'
@@ -388,9 +397,16 @@ FINAL_SQL = """
             SELECT r.line_no,
                    CASE r.allowance WHEN 'travel_usca_voice' THEN p.travel_voice
                                     WHEN 'travel_usca_sms' THEN p.travel_sms
-                                    WHEN 'cptd_data' THEN %(cptd)s END AS allow_limit,
+                                    WHEN 'cptd_data' THEN %(cptd)s
+                                    WHEN 'vsd_voice' THEN CASE r.czone
+                                        WHEN 'maghreb_turquie' THEN p.vsd_voice_maghreb_turquie
+                                        WHEN 'reste_du_monde' THEN p.vsd_voice_reste_du_monde END
+                                    WHEN 'vsd_sms' THEN CASE r.czone
+                                        WHEN 'maghreb_turquie' THEN p.vsd_sms_maghreb_turquie
+                                        WHEN 'reste_du_monde' THEN p.vsd_sms_reste_du_monde END
+                   END AS allow_limit,
                    coalesce(uc.quantity, 0) + sum(r.quantity) OVER (
-                       PARTITION BY r.contract_id, r.month, r.allowance
+                       PARTITION BY r.contract_id, r.month, r.allowance, r.czone
                        ORDER BY r.event_at, r.record_id ROWS UNBOUNDED PRECEDING) AS used_after
             FROM _cdr_rated r
             JOIN _cdr_plan p USING (contract_id)

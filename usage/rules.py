@@ -109,6 +109,7 @@ DATA_RANGES = frozenset({"data_only", "m2m"})
 COMPTEUR = "compteur"
 COMPTEUR_DATA = "compteur_data"
 NONE, CUTOFF, OPTION = "none", "cutoff", "option"
+VSD = "vsd"  # a Travel « Voix + SMS + Data » roaming option (R-OPT-5): data, 1 h of calls and 50 SMS
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,8 @@ ALLOWANCES = {
     "travel_usca_voice": ("voice", USA_CANADA),  # R-CAT-4: 1 h or 2 h
     "travel_usca_sms": ("sms_mms", USA_CANADA),  # R-CAT-4: 100 SMS sent
     "cptd_data": ("data", ""),  # R-CAT-8: 500 Mo included
+    "vsd_voice": ("voice", "<zone>"),  # R-OPT-5: the calls of a Voix + SMS + Data option (1 h)
+    "vsd_sms": ("sms_mms", "<zone>"),  # R-OPT-5: its SMS sent (50)
 }
 
 _LABELS = {
@@ -274,6 +277,36 @@ def classify(
             return Rating(category, metric, "", False, "", "R-ROA-1", text)
         return Rating(category, metric, "", True, _roaming_rate(service, USA_CANADA), "R-CAT-4", text)
 
+    if roaming_out and profile.roaming_kind(usage_zone) == VSD:
+        # R-OPT-5: a Travel Voix + SMS + Data option includes calls (made and received) and SMS sent in its
+        # zone up to its allowance, metered beyond; SMS received are included, MMS metered (counted apart, so
+        # the zone's counters are the allowance used).
+        if service == VOICE:
+            return Rating(
+                category,
+                metric,
+                usage_zone,
+                False,
+                _roaming_rate(VOICE, usage_zone),
+                "R-OPT-5",
+                text,
+                allowance="vsd_voice",
+            )
+        if service == SMS and direction == OUT:
+            return Rating(
+                category,
+                metric,
+                usage_zone,
+                False,
+                _roaming_rate(SMS, usage_zone),
+                "R-OPT-5",
+                text,
+                allowance="vsd_sms",
+            )
+        if service == SMS:
+            return Rating(category, metric, "", False, "", "R-ROA-1", text)
+        return Rating(category, metric, "", True, _roaming_rate(service, usage_zone), "R-ROA-1", text)
+
     if roaming_out:
         # R-ROA-1 from any other zone: metered, except SMS received.
         if service == SMS and direction == IN:
@@ -340,7 +373,7 @@ def _classify_data(profile: Profile, usage_zone: str, text: str) -> Rating:
         return Rating("data", "roaming_data", BOUYGUES_MONDE, True, "roam_data_monde", "R-ROA-4", text)
     if rng == "travel" and usage_zone == USA_CANADA:  # R-CAT-4: in the plan, blocked beyond
         return Rating("data", "roaming_data", USA_CANADA, False, "", "R-CAT-4", text)
-    if profile.roaming_kind(usage_zone) == OPTION:  # R-OPT-4: included up to the option's envelope
+    if profile.roaming_kind(usage_zone) in (OPTION, VSD):  # R-OPT-4/5: included up to the option's envelope
         return Rating("data", "roaming_data", usage_zone, False, "", "R-OPT-4", text)
     # R-ROA-3 / R-OPT-5: a metered cut-off (0 Mo: blocked at once)
     return Rating("data", "roaming_data", usage_zone, True, f"roam_data_{usage_zone}", "R-ROA-3", text)

@@ -338,3 +338,67 @@ def test_rating_matrix_covers_every_profile_offer_of_the_catalog(catalog):
     rows = rules.rating_matrix(profiles)
     keys = {(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows}
     assert len(keys) == len(rows)  # one rating per case
+
+
+def test_R_OPT_5_travel_voice_sms_data_option_includes_calls_and_sms_in_its_zone():
+    p = rules.Profile("orange", "travel", rules.NONE, rules.VSD, rules.CUTOFF)
+    call = rules.classify(
+        p, service="voice", direction="out", usage_zone="maghreb_turquie", dest_zone="france"
+    )
+    assert (call.metered, call.allowance, call.zone) == (False, "vsd_voice", "maghreb_turquie")
+    sms = rules.classify(p, service="sms", direction="out", usage_zone="maghreb_turquie", dest_zone="france")
+    assert (sms.metered, sms.allowance) == (False, "vsd_sms")
+    assert rules.classify(
+        p, service="mms", direction="out", usage_zone="maghreb_turquie", dest_zone="france"
+    ).metered
+    assert not rules.classify(p, service="data", direction="out", usage_zone="maghreb_turquie").metered
+    # the other zone has a cut-off: calls metered (R-ROA-1), data metered (R-ROA-3)
+    assert rules.classify(
+        p, service="voice", direction="out", usage_zone="reste_du_monde", dest_zone="france"
+    ).metered
+    assert rules.classify(p, service="data", direction="out", usage_zone="reste_du_monde").metered
+
+
+@time_machine.travel(NOW, tick=False)
+def test_R_OPT_5_sql_voice_sms_data_option_allowance_then_metered(line):
+    c = line(
+        "OR-TRV-20G",
+        msisdn="0612100010",
+        roaming={"maghreb_turquie": "OR-ROA-TRV-MT-VSD-1G", "reste_du_monde": "OR-ROA-TRV-RDM-VSD-1G"},
+    )
+    calls = [
+        orange_line(
+            "0612100010",
+            paris(2026, 12, 10, 9, i),
+            where="MAR",
+            to="33612999001",
+            seconds=1500,
+            ticket=f"OR-VSD-{i}",
+        )
+        for i in range(3)
+    ]
+    elsewhere = orange_line(
+        "0612100010",
+        paris(2026, 12, 10, 10, 0),
+        where="JPN",
+        to="33612999001",
+        seconds=1500,
+        ticket="OR-VSD-JPN",
+    )
+    sms = [
+        orange_line(
+            "0612100010",
+            paris(2026, 12, 11, 9, i),
+            "SMS",
+            where="MAR",
+            to="33612999002",
+            ticket=f"OR-VSD-SMS-{i}",
+        )
+        for i in range(51)
+    ]
+    ingest_bytes(name=orange_name(), data=orange_file(*calls[:2], elsewhere, *sms[:30]))
+    ingest_bytes(name=orange_name(), data=orange_file(calls[2], *sms[30:]))
+    oop = dict(Cdr.objects.filter(contract_id=c.pk).values_list("record_id", "oop_quantity"))
+    assert [oop[f"OR-VSD-{i}"] for i in range(3)] == [0, 0, 900]  # 4,500 s against 1 h in Maghreb/Turquie
+    assert oop["OR-VSD-JPN"] == 0  # the other zone's option has its own hour
+    assert sum(oop[f"OR-VSD-SMS-{i}"] for i in range(51)) == 1  # the 51st SMS
