@@ -6,6 +6,7 @@ that ``make run`` works on a fresh machine. PostgreSQL everywhere, never another
 Production (``DEBUG=0``) requires ``SECRET_KEY``, ``ALLOWED_HOSTS`` and ``DATABASE_URL``.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
+    "axes",
     "core",
     "partners",
     "catalog",
@@ -71,7 +73,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "partners.middleware.DoorSessionMiddleware",  # SessionMiddleware with the self-care cookie on self-care hosts
     "django.middleware.locale.LocaleMiddleware",
     "partners.middleware.HostRoutingMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -80,6 +82,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a locked-out login into the French lockout answer (last)
 ]
 
 ROOT_URLCONF = "alphalink.urls"
@@ -131,6 +134,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Axes first (refuses a locked-out username+IP before any password check), then the door-aware model backend:
+# on <slug>.espaceclient.<domain> only that partner's self-care users get in (STYLE 15), on the back-office
+# host (and /admin/, the API token) self-care users never do (partners/auth.py).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "partners.auth.DoorModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "backoffice:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -332,6 +339,30 @@ OPERATOR_ADAPTERS = {
 SIMULATOR_LATENCY_SECONDS = env.float("SIMULATOR_LATENCY_SECONDS", default=5.0)
 SIMULATOR_FAILURE_RATE = env.float("SIMULATOR_FAILURE_RATE", default=0.0)
 ESIM_SMDP_ADDRESS = env.str("ESIM_SMDP_ADDRESS", default="smdp.orange-esim.example")
+
+# Self-care sessions (R-SC-2): their own cookie name on self-care hosts, host-only (no Domain attribute, never
+# the parent domain), so a back-office session and a self-care session never share a cookie
+# (partners/middleware.py DoorSessionMiddleware). The session also remembers its partner (selfcare/access.py).
+SELFCARE_SESSION_COOKIE_NAME = env.str("SELFCARE_SESSION_COOKIE_NAME", default="alphalink_selfcare_sessionid")
+# Set-password links (R-SC-1, R-SC-3): single use (the token dies when the password changes), valid this long.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600)
+
+# Login lockout (django-axes), for every login of the site: self-care, back-office, /admin/. After
+# AXES_FAILURE_LIMIT failures for one username from one IP address, that pair is refused — even with the right
+# password — for AXES_COOLOFF_MINUTES counted from the lockout (attempts during the lockout do not extend it).
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_MINUTES = env.int("AXES_COOLOFF_MINUTES", default=15)
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "partners.auth.lockout_response"  # the French answer (page or JSON), status 429
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_IPWARE_PROXY_COUNT = 1 if env.bool("BEHIND_PROXY", default=False) else None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if env.bool("BEHIND_PROXY", default=False) else ("REMOTE_ADDR",)
+)
 
 # Security (production values come from DEBUG=0; see README "Settings").
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)

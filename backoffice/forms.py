@@ -64,3 +64,30 @@ class ClientForm(forms.Form):
         """Put a service's refusal next to the field it names (or on top of the form)."""
         field = exc.field if exc.field in self.fields else None
         self.add_error(field, str(exc.message))
+
+
+class SelfcareAccessForm(forms.Form):
+    """R-SC-1 a self-care user: email and login (both required; uniqueness is checked by the service)."""
+
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    username = forms.CharField(
+        label=_("Identifiant selfcare"),
+        max_length=150,
+        help_text=_("Unique sur la plateforme, par exemple flotte@societe."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def add_rule_violation(self, exc: RuleViolation) -> None:
+        self.add_error(exc.field if exc.field in self.fields else None, str(exc.message))
+
+
+class SelfcareOptionsForm(forms.Form):
+    esim_swap_allowed = forms.TypedChoiceField(
+        label=_("Autoriser l'action SIM Swap vers eSIM"),
+        choices=[
+            ("0", _("Non")),
+            ("1", _("Oui")),
+        ],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+    )

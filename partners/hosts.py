@@ -33,12 +33,13 @@ def resolve_host(host: str) -> HostMatch:
 
 
 def selfcare_url(slug: str, request=None) -> str:
-    """Absolute URL of a partner's self-care (R-SC-2)."""
+    """Absolute URL of a partner's self-care (R-SC-2), with the scheme of ``request`` and, in DEBUG, its port
+    (``make run`` serves every host on one port)."""
     scheme = "https" if not settings.DEBUG else "http"
     port = ""
     if request is not None:
         scheme = request.scheme
         host = request.get_host()
-        if ":" in host:
+        if settings.DEBUG and ":" in host:
             port = ":" + host.rsplit(":", 1)[1]
     return f"{scheme}://{slug}{selfcare_suffix()}{port}/"

@@ -1,5 +1,13 @@
+import time
+
 from django.conf import settings
+from django.contrib.sessions.backends.base import UpdateError
+from django.contrib.sessions.exceptions import SessionInterrupted
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.core.exceptions import DisallowedHost
 from django.http import Http404
+from django.utils.cache import patch_vary_headers
+from django.utils.http import http_date
 
 from .hosts import resolve_host
 from .selectors import partner_get_by_slug
@@ -29,3 +37,73 @@ class HostRoutingMiddleware:
             request.partner = partner
             request.urlconf = settings.SELFCARE_URLCONF
         return self.get_response(request)
+
+
+class DoorSessionMiddleware(SessionMiddleware):
+    """``SessionMiddleware`` whose cookie depends on the door (R-SC-2).
+
+    On a self-care host the session lives in ``SELFCARE_SESSION_COOKIE_NAME``, host-only (no ``Domain``
+    attribute even if ``SESSION_COOKIE_DOMAIN`` is set for the back-office): a back-office session and a
+    self-care session never share a cookie, and one partner's self-care cookie is never sent to another's host.
+    It runs before ``HostRoutingMiddleware``, so it reads the host itself."""
+
+    @staticmethod
+    def cookie_for(request) -> tuple[str, str | None]:
+        try:
+            door = resolve_host(request.get_host()).door
+        except DisallowedHost:
+            door = "backoffice"  # CommonMiddleware refuses the request right after
+        if door == "selfcare":
+            return settings.SELFCARE_SESSION_COOKIE_NAME, None
+        return settings.SESSION_COOKIE_NAME, settings.SESSION_COOKIE_DOMAIN
+
+    def process_request(self, request):
+        request.session_cookie_name, request.session_cookie_domain = self.cookie_for(request)
+        request.session = self.SessionStore(request.COOKIES.get(request.session_cookie_name))
+
+    def process_response(self, request, response):
+        try:
+            accessed = request.session.accessed
+            modified = request.session.modified
+            empty = request.session.is_empty()
+            name, domain = request.session_cookie_name, request.session_cookie_domain
+        except AttributeError:
+            return response
+        if name in request.COOKIES and empty:
+            response.delete_cookie(
+                name,
+                path=settings.SESSION_COOKIE_PATH,
+                domain=domain,
+                samesite=settings.SESSION_COOKIE_SAMESITE,
+            )
+            need_vary_cookie = True
+        else:
+            need_vary_cookie = accessed
+            if (modified or settings.SESSION_SAVE_EVERY_REQUEST) and not empty:
+                if request.session.get_expire_at_browser_close():
+                    max_age = expires = None
+                else:
+                    max_age = request.session.get_expiry_age()
+                    expires = http_date(time.time() + max_age)
+                if response.status_code < 500:
+                    try:
+                        request.session.save()
+                    except UpdateError:
+                        raise SessionInterrupted(
+                            "The request's session was deleted before the request completed."
+                        ) from None
+                    response.set_cookie(
+                        name,
+                        request.session.session_key,
+                        max_age=max_age,
+                        expires=expires,
+                        domain=domain,
+                        path=settings.SESSION_COOKIE_PATH,
+                        secure=settings.SESSION_COOKIE_SECURE or None,
+                        httponly=settings.SESSION_COOKIE_HTTPONLY or None,
+                        samesite=settings.SESSION_COOKIE_SAMESITE,
+                    )
+                    need_vary_cookie = True
+        if need_vary_cookie:
+            patch_vary_headers(response, ("Cookie",))
+        return response

@@ -12,7 +12,7 @@ from .validators import format_phone, validate_siret
 
 class User(AbstractUser):
     """Every person who logs in: partner staff (through a PartnerMembership) or a client's fleet manager
-    (through self-care access, later issue). Platform staff use ``is_staff`` for Django admin."""
+    (through a SelfcareAccess, never both). Platform staff use ``is_staff`` for Django admin."""
 
     email = models.EmailField(_("adresse e-mail"), blank=True)
 
@@ -90,6 +90,13 @@ class ClientAccount(models.Model):
     mobile = models.CharField(_("mobile"), max_length=20, blank=True)
     landline = models.CharField(_("téléphone fixe"), max_length=20, blank=True)
     email = models.EmailField(_("e-mail"))
+    selfcare_esim_swap_allowed = models.BooleanField(
+        _("autoriser l'action SIM Swap vers eSIM"),
+        default=False,
+        help_text=_(
+            "Le client peut basculer une ligne vers une eSIM depuis son espace client (R-SC-1, R-SC-6)."
+        ),
+    )
     created_at = models.DateTimeField(_("date de création"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
 
@@ -145,3 +152,23 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SelfcareAccess(models.Model):
+    """A client's fleet manager on the partner's self-care (R-SC-1): one user, one client account of one
+    partner. A client may have several; a partner staff user never has one (``partners.selfcare``)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey(ClientAccount, on_delete=models.CASCADE, related_name="selfcare_accesses")
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="selfcare_access")
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    invitation_sent_at = models.DateTimeField(_("informations envoyées le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("accès selfcare")
+        verbose_name_plural = _("accès selfcare")
+        ordering = ["user__username"]
+        indexes = [models.Index("partner", "client", name="selfcare_partner_client_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user.username} ({self.client})"

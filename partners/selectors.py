@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from .models import ClientAccount, Partner, PartnerMembership, Site, User
+from .models import ClientAccount, Partner, PartnerMembership, SelfcareAccess, Site, User
 
 
 def partner_for_user(user: User) -> Partner | None:
@@ -73,3 +73,58 @@ def partner_membership_get_for_partner_or_404(partner: Partner, membership_id) -
         return PartnerMembership.objects.select_related("user").get(partner=partner, pk=membership_id)
     except (PartnerMembership.DoesNotExist, ValueError, TypeError):
         raise Http404("membre") from None
+
+
+# --- self-care (R-SC-1, R-SC-2) ----------------------------------------------------------------------------
+
+
+def selfcare_access_for_user(partner: Partner, user: User) -> SelfcareAccess | None:
+    """The self-care access of ``user`` on ``partner``'s self-care, or None: another partner's client, a
+    partner staff user, an inactive or anonymous user all get None (STYLE 15, fail-closed)."""
+    if not user or not user.is_authenticated or not user.is_active or partner is None:
+        return None
+    access = (
+        SelfcareAccess.objects.select_related("client", "user")
+        .filter(partner=partner, client__partner=partner, user=user)
+        .first()
+    )
+    if access is None or PartnerMembership.objects.filter(user=user).exists():
+        return None
+    return access
+
+
+def selfcare_access_list(partner: Partner, client: ClientAccount) -> QuerySet[SelfcareAccess]:
+    return SelfcareAccess.objects.filter(partner=partner, client=client).select_related("user")
+
+
+def selfcare_access_get_for_partner_or_404(
+    partner: Partner, client: ClientAccount, access_id
+) -> SelfcareAccess:
+    """The same 404 for a missing access and another partner's (STYLE 16)."""
+    try:
+        return SelfcareAccess.objects.select_related("user", "client").get(
+            partner=partner, client=client, pk=access_id
+        )
+    except (SelfcareAccess.DoesNotExist, ValueError, TypeError):
+        raise Http404("accès selfcare") from None
+
+
+def selfcare_user_for_link(partner: Partner, uidb64: str, token: str) -> User | None:
+    """The self-care user of ``partner`` a set-password link is for, if the link is still valid (R-SC-1/3):
+    a link of another partner's client, an unknown user, a used, outdated or forged token all give None."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_str
+    from django.utils.http import urlsafe_base64_decode
+
+    try:
+        user_id = int(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, OverflowError, UnicodeDecodeError):
+        return None
+    access = (
+        SelfcareAccess.objects.select_related("user")
+        .filter(partner=partner, client__partner=partner, user_id=user_id, user__is_active=True)
+        .first()
+    )
+    if access is None or not default_token_generator.check_token(access.user, token):
+        return None
+    return access.user

@@ -5,5 +5,9 @@ from . import views
 app_name = "selfcare"
 
 urlpatterns = [
-    path("", views.login_page, name="login"),
+    path("", views.login_view, name="login"),
+    path("deconnexion/", views.logout_view, name="logout"),
+    path("mot-de-passe-oublie/", views.password_forgotten_view, name="password_forgotten"),
+    path("mot-de-passe/<str:uidb64>/<str:token>/", views.password_set_view, name="password_set"),
+    path("parc/", views.home_view, name="home"),
 ]

@@ -22,3 +22,10 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     db = settings.DATABASES["default"]
     db.setdefault("TEST", {})
     db["TEST"]["NAME"] = f"test_{db['NAME']}_{os.getpid()}"
+
+
+@pytest.fixture(autouse=True)
+def _axes_off(settings):
+    """django-axes needs the request in every ``authenticate()`` call (``client.login()`` and some service
+    tests do not pass it): off by default, on in the lockout tests (tests/selfcare/test_lockout.py)."""
+    settings.AXES_ENABLED = False

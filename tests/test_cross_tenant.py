@@ -1,6 +1,7 @@
 """Tenancy proof: partner A gets 404 — never data — for partner B's objects, on EVERY page and endpoint.
 
-The test walks every URL pattern of ``alphalink.urls``. Each pattern with a path parameter must either
+The test walks every URL pattern of ``alphalink.urls`` (back-office and API) and of ``alphalink.urls_selfcare``
+(the partners' self-care hosts, at the end of this file). Each pattern with a path parameter must either
 
 * have an entry in ``CROSS_TENANT_CASES`` (URL name → how to build partner B's object and the URL kwargs), or
 * be listed in ``NOT_TENANT_SCOPED`` with the reason its parameter selects no partner-owned data (shared
@@ -29,6 +30,7 @@ from tests.factories.partners import (
     ClientAccountFactory,
     MembershipFactory,
     PartnerFactory,
+    SelfcareAccessFactory,
     SiteFactory,
     UserFactory,
     make_siret,
@@ -212,7 +214,50 @@ def _contract_usage_pk(partner: Partner, label: str) -> dict:
     return {"pk": _contract_usage(partner, label).pk}
 
 
+# R-SC-1 « Configuration selfcare » of a client (back-office)
+def _selfcare_access(partner: Partner, label: str):
+    client = ClientAccountFactory(partner=partner, company_name=f"{label} SARL")
+    return SelfcareAccessFactory(client=client, user__username=f"flotte-{label}-{client.pk}")
+
+
+def _client_selfcare_kwargs(partner: Partner, label: str) -> dict:
+    return {"client_id": _selfcare_access(partner, label).client_id}
+
+
+def _selfcare_access_kwargs(partner: Partner, label: str) -> dict:
+    access = _selfcare_access(partner, label)
+    return {"client_id": access.client_id, "access_id": access.pk}
+
+
+def _selfcare_kept(kwargs: dict) -> None:
+    from notifications.models import OutboxMessage
+    from partners.models import SelfcareAccess
+
+    accesses = SelfcareAccess.objects.filter(client_id=kwargs["client_id"]).select_related("user")
+    assert [a.user.username.startswith(f"flotte-{SECRET}") for a in accesses] == [True], (
+        "partner A changed partner B's self-care users"
+    )
+    assert accesses[0].user.check_password("pw-test-123"), "partner A regenerated B's self-care password"
+    assert not OutboxMessage.objects.filter(ref_type="partners.selfcareaccess").exists()
+
+
 CROSS_TENANT_CASES: dict[str, Case] = {
+    # R-SC-1 self-care configuration of a client
+    "backoffice:client_selfcare": Case(
+        build=_client_selfcare_kwargs,
+        methods=("get", "post"),
+        data={"action": "create", "email": "pirate@example.fr", "username": "pirate"},
+        unchanged=_selfcare_kept,
+    ),
+    "backoffice:client_selfcare_access": Case(
+        build=_selfcare_access_kwargs,
+        methods=("get", "post"),
+        data={"email": "pirate@example.fr", "username": "pirate"},
+        unchanged=_selfcare_kept,
+    ),
+    "backoffice:client_selfcare_send": Case(
+        build=_selfcare_access_kwargs, methods=("post",), unchanged=_selfcare_kept
+    ),
     # orders and contracts (R-ORD-1..3, R-ORD-6)
     "backoffice:order_detail": Case(build=_order_kwargs),
     "backoffice:order_create_for_client": Case(
@@ -575,3 +620,163 @@ def test_anonymous_api_write_is_refused():
     )
     assert response.status_code == 401
     assert not ClientAccount.objects.exists()
+
+
+# --------------------------------------------------------------------------------------------------------
+# Self-care hosts (alphalink/urls_selfcare.py): <slug>.espaceclient.<domain>
+#
+# The caller is partner A's client, logged in on A's host. Every pattern with a parameter has a case in
+# SELFCARE_CASES (public or not: a set-password link of B's client opened on A's host is a 404 too); every
+# pattern not in SELFCARE_PUBLIC goes through ``selfcare_login_required`` and refuses anonymous callers,
+# partner staff, and B's client (even holding a session opened on B's host).
+# --------------------------------------------------------------------------------------------------------
+
+SELFCARE_URLCONF = "alphalink.urls_selfcare"
+
+
+def _selfcare_link(partner: Partner, label: str) -> dict:
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    user = _selfcare_access(partner, label).user
+    return {
+        "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+    }
+
+
+def _selfcare_password_kept(kwargs: dict) -> None:
+    from django.utils.encoding import force_str
+    from django.utils.http import urlsafe_base64_decode
+
+    from partners.models import User
+
+    user = User.objects.get(pk=int(force_str(urlsafe_base64_decode(kwargs["uidb64"]))))
+    assert user.check_password("pw-test-123"), "a link of partner B's client set a password on A's host"
+
+
+SELFCARE_CASES: dict[str, Case] = {
+    "selfcare:password_set": Case(
+        build=_selfcare_link,
+        methods=("get", "post"),
+        data={"new_password1": "Un-Nouveau-Secret-42", "new_password2": "Un-Nouveau-Secret-42"},
+        unchanged=_selfcare_password_kept,
+    ),
+}
+SELFCARE_PUBLIC: dict[str, str] = {
+    "selfcare:login": "Login page: public by nature (only the host's partner's clients get in).",
+    "selfcare:logout": "Logout: ends the caller's own session.",
+    "selfcare:password_forgotten": "Forgotten password (R-SC-3): public, answers the same for any input.",
+    "selfcare:password_set": "Set-password link (R-SC-1/3): the token is the credential; scoped to the "
+    "host's partner by its SELFCARE_CASES entry.",
+    MEDIA_ROUTE: "Uploaded files (partner logos), served by Django only when DEBUG.",
+}
+SELFCARE_ROUTES = list(
+    {r.key: r for r in reversed(list(_walk(get_resolver(SELFCARE_URLCONF).url_patterns)))}.values()
+)
+SELFCARE_GUARDED = [r for r in SELFCARE_ROUTES if not _listed(r.key, SELFCARE_PUBLIC) and r.named]
+
+
+def _host(partner: Partner) -> str:
+    return f"{partner.slug}.espaceclient.localhost"
+
+
+def _selfcare_reverse(key: str, **kwargs) -> str:
+    return reverse(key, urlconf=SELFCARE_URLCONF, kwargs=kwargs or None)
+
+
+def _selfcare_logged_in(partner: Partner, label: str):
+    """A Django test client logged in on ``partner``'s self-care host through the real login form."""
+    from django.test import Client
+
+    access = _selfcare_access(partner, label)
+    browser = Client(HTTP_HOST=_host(partner))
+    response = browser.post(
+        _selfcare_reverse("selfcare:login"), {"username": access.user.username, "password": "pw-test-123"}
+    )
+    assert response.status_code == 302, "the self-care login failed"
+    return browser
+
+
+def test_every_selfcare_url_with_parameters_has_a_cross_tenant_case():
+    missing = [r.key for r in SELFCARE_ROUTES if r.params and r.named and r.key not in SELFCARE_CASES]
+    assert not missing, f"Self-care patterns with a path parameter need a SELFCARE_CASES entry: {missing}"
+    assert not [r.route for r in SELFCARE_ROUTES if not r.named and r.route not in SELFCARE_PUBLIC]
+
+
+def test_selfcare_tables_name_existing_patterns_only():
+    keys = {r.key for r in SELFCARE_ROUTES}
+    stale = [k for k in [*SELFCARE_CASES, *SELFCARE_PUBLIC] if k not in keys and k not in DEBUG_ONLY]
+    assert not stale, f"No self-care URL pattern has these names: {stale}"
+    assert {"selfcare:login", "selfcare:home", "selfcare:password_set"} <= keys
+    assert SELFCARE_GUARDED, "the walk sees no guarded self-care page"
+
+
+@pytest.mark.parametrize("key", sorted(SELFCARE_CASES))
+def test_selfcare_client_of_a_gets_404_for_partner_b_object(key, partner_a, partner_b):
+    case = SELFCARE_CASES[key]
+    browser = _selfcare_logged_in(partner_a, "Moi")
+    own = browser.get(_selfcare_reverse(key, **case.build(partner_a, OWN)))
+    assert own.status_code == case.own_status, f"{key}: A's own object answers {own.status_code}"
+    foreign_kwargs = case.build(partner_b, SECRET)
+    url = _selfcare_reverse(key, **foreign_kwargs)
+    for method in case.methods:
+        data = case.data(foreign_kwargs) if callable(case.data) else case.data
+        response = getattr(browser, method)(url, data) if method != "get" else browser.get(url)
+        assert response.status_code == 404, f"{method.upper()} {url} on A's host → {response.status_code}"
+        assert SECRET not in _body(response)
+    if case.unchanged:
+        case.unchanged(foreign_kwargs)
+
+
+def _selfcare_url_for(route: Route, partner: Partner) -> str:
+    if not route.params:
+        return _selfcare_reverse(route.key)
+    return _selfcare_reverse(route.key, **SELFCARE_CASES[route.key].build(partner, SECRET))
+
+
+@pytest.mark.parametrize("route", SELFCARE_GUARDED, ids=lambda r: r.key)
+def test_selfcare_pages_refuse_anonymous_staff_and_other_partners_clients(route, partner_a, partner_b):
+    from django.conf import settings
+    from django.test import Client
+
+    url = _selfcare_url_for(route, partner_a)
+    login_url = _selfcare_reverse("selfcare:login")
+    callers = {"anonymous": Client(HTTP_HOST=_host(partner_a))}
+    # B's client, carrying the session cookie opened on B's host to A's host
+    on_b = _selfcare_logged_in(partner_b, SECRET)
+    stolen = Client(HTTP_HOST=_host(partner_a))
+    stolen.cookies[settings.SELFCARE_SESSION_COOKIE_NAME] = on_b.cookies[
+        settings.SELFCARE_SESSION_COOKIE_NAME
+    ].value
+    callers["client of B with B's session"] = stolen
+    # partner A's staff, carrying a back-office session as a self-care cookie
+    staff = Client()
+    staff.force_login(MembershipFactory(partner=partner_a).user)
+    as_staff = Client(HTTP_HOST=_host(partner_a))
+    as_staff.cookies[settings.SELFCARE_SESSION_COOKIE_NAME] = staff.cookies[
+        settings.SESSION_COOKIE_NAME
+    ].value
+    callers["partner staff"] = as_staff
+    for who, browser in callers.items():
+        response = browser.get(url)
+        assert response.status_code == 302, f"{who}: GET {url} → {response.status_code}"
+        assert response["Location"].startswith(login_url), who
+        assert SECRET not in _body(response)
+    assert _selfcare_logged_in(partner_a, OWN).get(url).status_code == 200  # A's own client gets in
+
+
+def test_selfcare_pages_without_parameters_never_show_partner_b_data(partner_a, partner_b):
+    browser = _selfcare_logged_in(partner_a, OWN)
+    for case in SELFCARE_CASES.values():
+        case.build(partner_b, SECRET)
+    checked = []
+    for route in SELFCARE_ROUTES:
+        if route.params or not route.named or route.key == "selfcare:logout":
+            continue
+        response = browser.get(_selfcare_reverse(route.key), follow=True)
+        assert response.status_code == 200, f"GET {route.key} → {response.status_code}"
+        assert SECRET not in _body(response)
+        checked.append(route.key)
+    assert {"selfcare:login", "selfcare:home"} <= set(checked)

@@ -2,7 +2,7 @@ import factory
 from factory.django import DjangoModelFactory
 from stdnum import luhn
 
-from partners.models import ClientAccount, Partner, PartnerMembership, Site, User
+from partners.models import ClientAccount, Partner, PartnerMembership, SelfcareAccess, Site, User
 
 
 def make_siret(n: int) -> str:
@@ -66,3 +66,14 @@ class SiteFactory(DjangoModelFactory):
     client = factory.SubFactory(ClientAccountFactory)
     partner = factory.LazyAttribute(lambda o: o.client.partner)
     name = factory.Sequence(lambda n: f"Site {n}")
+
+
+class SelfcareAccessFactory(DjangoModelFactory):
+    """A client's self-care user (R-SC-1), password ``pw-test-123``; the access inherits the client's partner."""
+
+    class Meta:
+        model = SelfcareAccess
+
+    client = factory.SubFactory(ClientAccountFactory)
+    partner = factory.LazyAttribute(lambda o: o.client.partner)
+    user = factory.SubFactory(UserFactory, username=factory.Sequence(lambda n: f"flotte{n}@client"))
