@@ -1,6 +1,7 @@
 """Demo tenants: two partners (so tenancy can be seen), their staff and clients. Idempotent."""
 
-from .models import ClientAccount, Partner, PartnerMembership, User
+from .models import ClientAccount, Partner, PartnerMembership, SelfcareAccess, User
+from .selfcare import selfcare_access_create
 from .services import client_create, partner_create, partner_staff_create
 
 DEMO_PARTNER_SLUG = "telcom-pro"
@@ -10,7 +11,9 @@ DEMO_LOGINS = [
     ("Partenaire Telcom Pro (staff)", "staff@telcom-pro", DEMO_PASSWORD),
     ("Partenaire Réseau Ouest (admin)", "admin@reseau-ouest", DEMO_PASSWORD),
     ("Admin plateforme (/admin/)", "platform-admin", DEMO_PASSWORD),
+    ("Client Boulangerie Martin (selfcare)", "flotte@boulangerie-martin", DEMO_PASSWORD),
 ]
+DEMO_SELFCARE = ("73282932000074", "flotte@boulangerie-martin", "flotte@boulangerie-martin.fr")  # telcom-pro
 
 # Valid SIRETs (Luhn over 14 digits and a valid SIREN).
 DEMO_CLIENTS = {
@@ -68,4 +71,8 @@ def load(stdout) -> None:
                     address="1 rue de la Paix",
                     city="Paris",
                 )
-    stdout.write("  partenaires et clients de démonstration : ok")
+    siret, login, email = DEMO_SELFCARE
+    if not SelfcareAccess.objects.filter(user__username=login).exists():
+        client = ClientAccount.objects.get(partner=telcom, siret=siret)
+        selfcare_access_create(client=client, username=login, email=email, password=DEMO_PASSWORD)
+    stdout.write("  partenaires, clients et accès selfcare de démonstration : ok")

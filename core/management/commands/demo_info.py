@@ -22,5 +22,8 @@ class Command(BaseCommand):
             f"  Selfcare démo    http://{DEMO_PARTNER_SLUG}.{settings.SELFCARE_SUBDOMAIN}.{domain}:{port}/",
             "  Identifiants de démonstration :",
         ]
-        lines += [f"    {role:<28} {login} / {password}" for role, login, password in DEMO_LOGINS]
+        lines += [f"    {role:<36} {login} / {password}" for role, login, password in DEMO_LOGINS]
+        lines.append(
+            f"    (le client selfcare se connecte sur http://{DEMO_PARTNER_SLUG}.{settings.SELFCARE_SUBDOMAIN}.{domain}:{port}/)"
+        )
         self.stdout.write("\n".join(lines) + "\n")
