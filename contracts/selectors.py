@@ -119,6 +119,25 @@ def contract_get_for_partner_or_404(partner: Partner, contract_id) -> Contract:
         raise Http404("contrat") from None
 
 
+def client_contracts(client: ClientAccount) -> QuerySet[Contract]:
+    """The lines of one client account (self-care: the client looking sees its own fleet only, STYLE 15/16).
+    Scoped by both the client's partner and the client."""
+    return Contract.objects.filter(partner_id=client.partner_id, client=client).select_related(
+        "offer", "sim", "esim", "site", "order"
+    )
+
+
+def contract_get_for_client_or_404(client: ClientAccount, contract_id) -> Contract:
+    """One line of a client account (self-care); the same 404 for a missing line, another client's line (of
+    the same partner or not) and a malformed id."""
+    try:
+        return Contract.objects.select_related(
+            "client", "offer", "order", "sim", "esim", "phone_number", "site", "partner"
+        ).get(partner_id=client.partner_id, client=client, pk=contract_id)
+    except (Contract.DoesNotExist, ValueError, TypeError):
+        raise Http404("contrat") from None
+
+
 def contract_option_get_or_404(partner: Partner, contract: Contract, option_id) -> ContractOption:
     """One option of a contract the partner owns; the same 404 for a missing and a foreign one."""
     try:
