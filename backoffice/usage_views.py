@@ -87,8 +87,9 @@ def _is_partial(request: HttpRequest) -> bool:
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
-def journal_context(request: HttpRequest, contract) -> dict:
-    """Totals of the chosen month and one page of the journal, for an already-scoped contract."""
+def journal_context(request: HttpRequest, contract, *, usage_url: str = "") -> dict:
+    """Totals of the chosen month and one page of the journal, for an already-scoped contract (the self-care
+    line page reuses it with its own ``usage_url``)."""
     months = selectors.journal_months()
     form = JournalFilterForm(request.GET, months=months)
     form.is_valid()  # errors are shown next to their field; the valid filters still apply
@@ -112,7 +113,7 @@ def journal_context(request: HttpRequest, contract) -> dict:
     page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
     totals = selectors.contract_usage_totals(contract, month)
     return {
-        "usage_url": reverse("backoffice:contract_usage", kwargs={"contract_id": contract.pk}),
+        "usage_url": usage_url or reverse("backoffice:contract_usage", kwargs={"contract_id": contract.pk}),
         "form": form,
         "month_value": _month_value(month),
         "journal_tab": tab,

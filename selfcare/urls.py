@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import line_views, views
 
 app_name = "selfcare"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("mot-de-passe-oublie/", views.password_forgotten_view, name="password_forgotten"),
     path("mot-de-passe/<str:uidb64>/<str:token>/", views.password_set_view, name="password_set"),
     path("parc/", views.home_view, name="home"),
+    path("lignes/<int:pk>/", line_views.line_view, name="line"),
 ]

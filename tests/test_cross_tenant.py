@@ -465,6 +465,8 @@ def _send(api: APIClient, route: Route, method: str, url: str, data: dict | None
 
 
 def _body(response) -> str:
+    if response.streaming:  # the self-care CSV export (R-SC-4) streams: read it all
+        return b"".join(response.streaming_content).decode(errors="replace")
     return response.content.decode(errors="replace")
 
 
@@ -656,7 +658,27 @@ def _selfcare_password_kept(kwargs: dict) -> None:
     assert user.check_password("pw-test-123"), "a link of partner B's client set a password on A's host"
 
 
+def _selfcare_client(partner: Partner, label: str):
+    """The partner's self-care client that the test logs in as (the latest access), else a new one."""
+    from partners.models import SelfcareAccess
+
+    access = SelfcareAccess.objects.filter(client__partner=partner).order_by("-pk").first()
+    return (access or _selfcare_access(partner, label)).client
+
+
+def _selfcare_line(partner: Partner, label: str):
+    from tests.factories.contracts import ContractFactory
+
+    client = _selfcare_client(partner, label)
+    return ContractFactory(order__client=client, user_name=label, state="active")
+
+
+def _selfcare_line_kwargs(partner: Partner, label: str) -> dict:
+    return {"pk": _selfcare_line(partner, label).pk}
+
+
 SELFCARE_CASES: dict[str, Case] = {
+    "selfcare:line": Case(build=_selfcare_line_kwargs),
     "selfcare:password_set": Case(
         build=_selfcare_link,
         methods=("get", "post"),
@@ -690,7 +712,7 @@ def _selfcare_logged_in(partner: Partner, label: str):
     """A Django test client logged in on ``partner``'s self-care host through the real login form."""
     from django.test import Client
 
-    access = _selfcare_access(partner, label)
+    access = _selfcare_client(partner, label).selfcare_accesses.order_by("-pk").first()
     browser = Client(HTTP_HOST=_host(partner))
     response = browser.post(
         _selfcare_reverse("selfcare:login"), {"username": access.user.username, "password": "pw-test-123"}
