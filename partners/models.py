@@ -158,11 +158,17 @@ class SelfcareAccess(models.Model):
     """A client's fleet manager on the partner's self-care (R-SC-1): one user, one client account of one
     partner. A client may have several; a partner staff user never has one (``partners.selfcare``)."""
 
+    class Theme(models.TextChoices):
+        DAY = "day", _("Jour")
+        NIGHT = "night", _("Nuit")
+
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(ClientAccount, on_delete=models.CASCADE, related_name="selfcare_accesses")
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="selfcare_access")
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
     invitation_sent_at = models.DateTimeField(_("informations envoyées le"), null=True, blank=True)
+    #: R-SC-4 day/night mode, remembered per self-care user (the self-care base template applies it).
+    theme = models.CharField(_("mode d'affichage"), max_length=5, choices=Theme.choices, default=Theme.DAY)
 
     class Meta:
         verbose_name = _("accès selfcare")

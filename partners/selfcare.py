@@ -208,3 +208,14 @@ def selfcare_password_set(*, partner: Partner, uidb64: str, token: str, password
     user.set_password(password)
     user.save(update_fields=["password"])
     return user
+
+
+@transaction.atomic
+def selfcare_theme_set(*, access: SelfcareAccess, theme: str) -> SelfcareAccess:
+    """R-SC-4: the day/night mode of one self-care user, remembered on their access row. An unknown value
+    keeps the current mode."""
+    if theme not in SelfcareAccess.Theme.values or theme == access.theme:
+        return access
+    SelfcareAccess.objects.filter(pk=access.pk).update(theme=theme)
+    access.theme = theme
+    return access

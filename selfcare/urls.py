@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import line_views, views
+from . import fleet_views, line_views, views
 
 app_name = "selfcare"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("deconnexion/", views.logout_view, name="logout"),
     path("mot-de-passe-oublie/", views.password_forgotten_view, name="password_forgotten"),
     path("mot-de-passe/<str:uidb64>/<str:token>/", views.password_set_view, name="password_set"),
-    path("parc/", views.home_view, name="home"),
+    path("parc/", fleet_views.home_view, name="home"),
+    path("parc/export.csv", fleet_views.fleet_export_view, name="fleet_export"),
+    path("parc/mode/", fleet_views.theme_view, name="theme"),
     path("lignes/<int:pk>/", line_views.line_view, name="line"),
 ]

@@ -13,14 +13,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import RuleViolation
 from partners.hosts import selfcare_url
 from partners.selectors import selfcare_user_for_link
 from partners.selfcare import SelfcareLinkInvalid, selfcare_password_reset_request, selfcare_password_set
 
-from .access import SESSION_PARTNER_KEY, selfcare_login_required, selfcare_session_access
+from .access import SESSION_PARTNER_KEY, selfcare_session_access
 from .forms import LoginForm, PasswordForgottenForm, PasswordSetForm
 
 
@@ -117,12 +117,3 @@ def password_set_view(request: HttpRequest, uidb64: str, token: str) -> HttpResp
 def _link_invalid(request: HttpRequest) -> HttpResponse:
     context = {"partner": request.partner, "forgotten_url": reverse("selfcare:password_forgotten")}
     return render(request, "selfcare/link_invalid.html", context, status=404)
-
-
-@selfcare_login_required
-@require_GET
-def home_view(request: HttpRequest) -> HttpResponse:
-    """« Mon parc » (R-SC-4 comes next: counts and the fleet table)."""
-    return render(
-        request, "selfcare/home.html", {"partner": request.partner, "client": request.client_account}
-    )
