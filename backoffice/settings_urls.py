@@ -14,4 +14,5 @@ urlpatterns = [
     path("contacts/", views.settings_contacts_view, name="settings_contacts"),
     path("contacts/nouveau/", views.settings_contact_add_view, name="settings_contact_add"),
     path("contacts/role/", views.settings_contact_role_view, name="settings_contact_role"),
+    path("notifications/", views.settings_notifications_view, name="settings_notifications"),
 ]

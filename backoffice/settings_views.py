@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import RuleViolation
 from partners.hosts import selfcare_url
@@ -27,6 +27,7 @@ from partners.services import (
     partner_logo_set,
     partner_settings_update,
     partner_staff_add,
+    partner_staff_notifications_set,
     partner_staff_role_set,
 )
 
@@ -36,6 +37,7 @@ TABS = (
     ("company", gettext_lazy("Mon entreprise"), "backoffice:settings_company"),
     ("files", gettext_lazy("Mes fichiers et images"), "backoffice:settings_files"),
     ("contacts", gettext_lazy("Contacts"), "backoffice:settings_contacts"),
+    ("notifications", gettext_lazy("Notifications email"), "backoffice:settings_notifications"),
 )
 
 
@@ -274,3 +276,39 @@ def settings_contact_role_view(request: HttpRequest) -> HttpResponse:
         % {"user": membership.user.get_username(), "role": membership.get_role_display()},
     )
     return redirect("backoffice:settings_contacts")
+
+
+# --- Notifications email (R-SC-8, R-ALR-4) -----------------------------------------------------------------
+
+
+class NotificationsForm(forms.Form):
+    notify_selfcare_orders = forms.BooleanField(
+        label=gettext_lazy("Commande selfcare"),
+        required=False,
+        help_text=gettext_lazy("Un e-mail à chaque action d'un client depuis son espace client."),
+    )
+    notify_usage_alerts = forms.BooleanField(
+        label=gettext_lazy("Alertes de consommation"),
+        required=False,
+        help_text=gettext_lazy("Un e-mail quand une ligne atteint 80 % ou 100 % de sa limite."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@partner_required
+def settings_notifications_view(request: HttpRequest) -> HttpResponse:
+    """Each staff user (admin or not) chooses their own notification emails; admins also see everyone's."""
+    membership = request.user.membership
+    form = NotificationsForm(
+        request.POST or None,
+        initial={
+            "notify_selfcare_orders": membership.notify_selfcare_orders,
+            "notify_usage_alerts": membership.notify_usage_alerts,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        partner_staff_notifications_set(membership=membership, **form.cleaned_data)
+        messages.success(request, _("Vos notifications email sont enregistrées."))
+        return redirect("backoffice:settings_notifications")
+    members = list(partner_staff_list(request.staff_partner)) if _is_admin(request) else []
+    return _render(request, "notifications", {"form": form, "members": members})

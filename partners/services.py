@@ -428,3 +428,14 @@ def partner_staff_role_set(*, membership: PartnerMembership, role: str) -> Partn
     membership.role = role
     membership.save(update_fields=["role"])
     return membership
+
+
+def partner_staff_notifications_set(
+    *, membership: PartnerMembership, notify_selfcare_orders: bool, notify_usage_alerts: bool
+) -> PartnerMembership:
+    """R-SC-8 / R-ALR-4: the emails one staff user chooses to receive (« Commande selfcare », « Alertes de
+    consommation »). Each user sets their own (``backoffice`` « Notifications email »)."""
+    membership.notify_selfcare_orders = bool(notify_selfcare_orders)
+    membership.notify_usage_alerts = bool(notify_usage_alerts)
+    membership.save(update_fields=["notify_selfcare_orders", "notify_usage_alerts"])
+    return membership

@@ -30,7 +30,7 @@ from contracts import datablocks
 from contracts.selectors import topup_volume_for_month
 from core.clock import month_start
 from core.money import format_bytes
-from notifications.services import outbox_enqueue_sms, partner_notify
+from notifications.services import AUDIENCE_USAGE_ALERTS, outbox_enqueue_sms, partner_notify
 from partners.models import Partner
 
 from . import partitions, rules
@@ -369,6 +369,7 @@ def _notify(alert: UsageAlert, line: _Line, watch: rules.Watch) -> None:
         },
         dedup_key=f"usage-alert-{alert.pk}",
         ref=alert,
+        audience=AUDIENCE_USAGE_ALERTS,  # R-ALR-4: the staff who opted in to « Alertes de consommation »
     )
 
 
