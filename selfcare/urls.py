@@ -13,4 +13,6 @@ urlpatterns = [
     path("parc/export.csv", fleet_views.fleet_export_view, name="fleet_export"),
     path("parc/mode/", fleet_views.theme_view, name="theme"),
     path("lignes/<int:pk>/", line_views.line_view, name="line"),
+    path("lignes/<int:pk>/sims/", line_views.line_sims_view, name="line_sims"),
+    path("lignes/<int:pk>/<str:action>/", line_views.line_action_view, name="line_action"),
 ]

@@ -677,8 +677,29 @@ def _selfcare_line_kwargs(partner: Partner, label: str) -> dict:
     return {"pk": _selfcare_line(partner, label).pk}
 
 
+def _selfcare_action_kwargs(partner: Partner, label: str) -> dict:
+    return {"pk": _selfcare_line(partner, label).pk, "action": "utilisateur"}
+
+
+def _selfcare_line_kept(kwargs: dict) -> None:
+    from contracts.models import Contract, OperatorRequest
+    from selfcare.models import SelfcareOrder
+
+    contract = Contract.objects.get(pk=kwargs["pk"])
+    assert contract.user_name == SECRET, "a client of partner A renamed B's line"
+    assert not OperatorRequest.objects.filter(contract=contract).exists()
+    assert not SelfcareOrder.objects.filter(contract=contract).exists()
+
+
 SELFCARE_CASES: dict[str, Case] = {
     "selfcare:line": Case(build=_selfcare_line_kwargs),
+    "selfcare:line_sims": Case(build=_selfcare_line_kwargs),
+    "selfcare:line_action": Case(
+        build=_selfcare_action_kwargs,
+        methods=("get", "post"),
+        data={"user_name": "Piraté", "request_key": "cross-tenant"},
+        unchanged=_selfcare_line_kept,
+    ),
     "selfcare:password_set": Case(
         build=_selfcare_link,
         methods=("get", "post"),
