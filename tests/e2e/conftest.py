@@ -10,7 +10,8 @@ Reuse them in later journeys::
 
 ``e2e_staff`` is a partner admin (``.partner``, ``.user``, ``.password``); every test runs against
 pytest-django's ``live_server`` with a transactional database. Tests are skipped only when
-``/usr/bin/chromium`` is absent (``apt-get install -y chromium``; ``.ci/run`` installs it).
+``/usr/bin/chromium`` is absent (``apt-get install -y chromium``; ``.ci/run`` installs it) — and fail instead
+under ``CI``.
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def playwright_instance():
     if not CHROMIUM.exists():
-        pytest.skip(f"Debian chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
+        message = f"Debian chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # STYLE 28: under CI a browser test fails, it never skips quietly
+        pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the test itself
