@@ -43,7 +43,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.errors import RuleViolation
-from partners.models import Partner, PartnerMembership, User
+from partners.models import Partner
 
 from . import rules
 from .models import OutboxAttachment, OutboxMessage
@@ -89,7 +89,7 @@ def _setting(name: str, default):
 # --- enqueue -------------------------------------------------------------------------------------------
 
 
-def _dedup(base: str | None, suffix: str = "") -> str | None:
+def dedup_key_join(base: str | None, suffix: str = "") -> str | None:
     """The stored dedup key (hashed past the column's 255 characters)."""
     if not base:
         return None
@@ -129,7 +129,7 @@ def mobile_to_e164(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _display_number(value: str) -> str:
+def display_number(value: str) -> str:
     """A number as a person reads it (``06 12 34 56 78``); M2M and unknown forms as given."""
     try:
         number = phonenumbers.parse(value, "FR")
@@ -216,7 +216,7 @@ def outbox_enqueue_email(
     ``ref`` is a ``(type, id)`` pair or a model instance; ``dedup_key`` makes a second call return the first
     row (the same notification is never queued twice for a partner)."""
     to = _clean_email(to)
-    dedup_key = _dedup(dedup_key)
+    dedup_key = dedup_key_join(dedup_key)
     if dedup_key:
         existing = OutboxMessage.objects.filter(partner=partner, dedup_key=dedup_key).first()
         if existing is not None:
@@ -245,7 +245,7 @@ def outbox_enqueue_sms(
 ) -> OutboxMessage:
     """Queue an SMS to a mobile (national French or E.164 form, stored as E.164)."""
     to = mobile_to_e164(to)
-    dedup_key = _dedup(dedup_key)
+    dedup_key = dedup_key_join(dedup_key)
     text = (text or "").strip()
     if not text:
         raise RuleViolation(_("Le texte du SMS est vide."), field="text")
@@ -332,8 +332,8 @@ def esim_delivery_enqueue(
     context = {
         "contract_ref": contract_ref,
         "line_label": line_label,
-        "msisdn": _display_number(msisdn),
-        "to_mobile": _display_number(to_mobile),
+        "msisdn": display_number(msisdn),
+        "to_mobile": display_number(to_mobile),
         "activation_code": activation_code,
         "smdp_address": code.smdp_address,
         "matching_id": code.matching_id,
@@ -346,7 +346,7 @@ def esim_delivery_enqueue(
         subject=_("Activez votre eSIM"),
         template="notifications/email/esim_delivery",
         context=context,
-        dedup_key=_dedup(dedup_key, "email"),
+        dedup_key=dedup_key_join(dedup_key, "email"),
         ref=ref,
         attachments=[
             Attachment(
@@ -366,123 +366,10 @@ def esim_delivery_enqueue(
         partner=partner,
         to=to_mobile,
         text=" ".join(text.split()),
-        dedup_key=_dedup(dedup_key, "sms"),
+        dedup_key=dedup_key_join(dedup_key, "sms"),
         ref=ref,
     )
     return EsimDelivery(email=email, sms=sms)
-
-
-# --- partner notifications (R-SC-8, R-ALR-4) ------------------------------------------------------------
-
-
-def partner_recipients(partner: Partner) -> list[str]:
-    """The partner's notification address, or else the emails of its active admin users."""
-    if partner.notification_email:
-        return [partner.notification_email]
-    emails = (
-        User.objects.filter(
-            membership__partner=partner, membership__role=PartnerMembership.Role.ADMIN, is_active=True
-        )
-        .exclude(email="")
-        .order_by("email")
-        .values_list("email", flat=True)
-    )
-    return list(dict.fromkeys(e.strip().lower() for e in emails))
-
-
-#: ``partner_notify(audience=…)``: the ``PartnerMembership`` opt-in flag of each staff email (R-SC-8, R-ALR-4).
-AUDIENCE_SELFCARE_ORDERS = "notify_selfcare_orders"
-AUDIENCE_USAGE_ALERTS = "notify_usage_alerts"
-AUDIENCES = (AUDIENCE_SELFCARE_ORDERS, AUDIENCE_USAGE_ALERTS)
-
-
-def partner_staff_recipients(partner: Partner, audience: str) -> list[str]:
-    """The emails of the partner's active staff users (admins or not) who opted in to ``audience``.
-
-    No fallback: when nobody opted in, nobody is emailed (the partner-level ``notification_email`` is not
-    used for these — each staff user chooses on « Paramètres › Notifications email »)."""
-    if audience not in AUDIENCES:
-        raise ValueError(audience)
-    emails = (
-        User.objects.filter(membership__partner=partner, is_active=True, **{f"membership__{audience}": True})
-        .exclude(email="")
-        .order_by("email")
-        .values_list("email", flat=True)
-    )
-    return list(dict.fromkeys(e.strip().lower() for e in emails))
-
-
-@transaction.atomic
-def partner_notify(
-    *,
-    partner: Partner,
-    subject: str,
-    template: str,
-    context: dict,
-    dedup_key: str | None,
-    ref=None,
-    audience: str | None = None,
-) -> list[OutboxMessage]:
-    """Queue one email per recipient of the partner (see ``partner_recipients``, or with ``audience`` the staff
-    who opted in, ``partner_staff_recipients``); none if it has none.
-
-    ``template`` may be ``"notifications/email/partner_message"``: a generic layout reading ``title``,
-    ``intro``, ``details`` (a list of (label, value) pairs) and ``outro`` from ``context``."""
-    recipients = partner_staff_recipients(partner, audience) if audience else partner_recipients(partner)
-    if not recipients:
-        logger.warning("partner %s has no notification recipient; %r not sent", partner.pk, subject)
-    return [
-        outbox_enqueue_email(
-            partner=partner,
-            to=to,
-            subject=subject,
-            template=template,
-            context=context,
-            dedup_key=_dedup(dedup_key, to.lower()),
-            ref=ref,
-        )
-        for to in recipients
-    ]
-
-
-def selfcare_action_notify(
-    *, contract, action_label: str, order_number: str, actor_user, details: Iterable[tuple[str, str]] = ()
-) -> list[OutboxMessage]:
-    """R-SC-8: « Commande selfcare » — a client did ``action_label`` on ``contract`` from the self-care.
-
-    Emails the partner's active staff who opted in (``PartnerMembership.notify_selfcare_orders``) if the
-    partner has the notification on (``Partner.notify_selfcare_orders``); one email per recipient and order
-    number (a replay queues nothing more). Nobody opted in: nothing is sent, it is logged."""
-    partner = contract.partner
-    if not partner.notify_selfcare_orders:
-        return []
-    client = contract.client
-    line = _display_number(contract.msisdn) if contract.msisdn else "—"
-    return partner_notify(
-        partner=partner,
-        subject=_("Commande selfcare %(order)s — %(action)s — %(client)s")
-        % {"order": order_number, "action": action_label, "client": client.company_name},
-        template="notifications/email/partner_message",
-        context={
-            "title": _("Commande selfcare"),
-            "intro": _("Le client %(client)s a passé une commande depuis son espace client : %(action)s.")
-            % {"client": client.company_name, "action": action_label},
-            "details": [
-                (_("Client"), client.company_name),
-                (_("Utilisateur"), contract.user_name or "—"),
-                (_("Ligne"), line),
-                (_("N° de contrat"), contract.number),
-                (_("N° de bon de commande"), order_number),
-                (_("Action"), action_label),
-                *[(str(label), str(value)) for label, value in details],
-                (_("Demandé par"), getattr(actor_user, "username", "") or "—"),
-            ],
-            "outro": "",
-        },
-        dedup_key=f"selfcare-order-{order_number}",
-        ref=contract,
-        audience=AUDIENCE_SELFCARE_ORDERS,
-    )
 
 
 # --- flush ---------------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ class PartnerMembership(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("rôle"), max_length=10, choices=Role.choices, default=Role.STAFF)
-    #: R-SC-8 / R-ALR-4: the emails this staff user chose to receive (``notifications.services``).
+    #: R-SC-8 / R-ALR-4: the emails this staff user chose to receive (``notifications.partners``).
     notify_selfcare_orders = models.BooleanField(_("Commande selfcare"), default=True)
     notify_usage_alerts = models.BooleanField(_("Alertes de consommation"), default=True)
 

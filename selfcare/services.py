@@ -4,7 +4,7 @@
 otherwise); ``selfcare_action_perform`` re-checks it (a POST to a greyed action is refused, nothing done), calls
 the same ``contracts`` services as the back-office (source « selfcare » for a top-up), records a
 ``SelfcareOrder`` with its « bon de commande » number and emails the partner's staff who opted in
-(``notifications.services.selfcare_action_notify``). The page's hidden ``request_key`` makes a double submit
+(``notifications.partners.selfcare_action_notify``). The page's hidden ``request_key`` makes a double submit
 one action (STYLE 33)."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from core.errors import RuleViolation
 from core.money import format_bytes
 from inventory.rules import normalize_iccid
 from inventory.selectors import sims_assigned_to_client
-from notifications.services import selfcare_action_notify
+from notifications.partners import selfcare_action_notify
 from partners.models import ClientAccount, User
 
 from .models import SelfcareOrder

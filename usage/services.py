@@ -30,7 +30,8 @@ from contracts import datablocks
 from contracts.selectors import topup_volume_for_month
 from core.clock import month_start
 from core.money import format_bytes
-from notifications.services import AUDIENCE_USAGE_ALERTS, outbox_enqueue_sms, partner_notify
+from notifications.partners import AUDIENCE_USAGE_ALERTS, partner_notify
+from notifications.services import outbox_enqueue_sms
 from partners.models import Partner
 
 from . import partitions, rules

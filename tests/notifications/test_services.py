@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import RuleViolation
-from notifications import services
+from notifications import partners, services
 from notifications.models import OutboxMessage, SimulatedSms
 from notifications.services import outbox_enqueue_email, outbox_enqueue_sms, outbox_flush
 from notifications.sms import SimulatedSmsGateway
@@ -291,7 +291,7 @@ def test_partner_notify_goes_to_the_notification_email_when_set(partner):
     partner.save()
     MembershipFactory(partner=partner)
 
-    messages = services.partner_notify(
+    messages = partners.partner_notify(
         partner=partner,
         subject="Action selfcare",
         template=TEMPLATE,
@@ -310,8 +310,8 @@ def test_R_ALR_4_partner_notify_falls_back_to_the_partners_active_admins(partner
     MembershipFactory(partner=other_partner, user=UserFactory(email="other@example.fr"))
 
     kwargs = {"partner": partner, "subject": "Alerte", "template": TEMPLATE, "context": {"title": "Seuil"}}
-    messages = services.partner_notify(**kwargs, dedup_key="alert:7")
-    again = services.partner_notify(**kwargs, dedup_key="alert:7")
+    messages = partners.partner_notify(**kwargs, dedup_key="alert:7")
+    again = partners.partner_notify(**kwargs, dedup_key="alert:7")
 
     assert [m.to for m in messages] == ["a-admin@example.fr", "b-admin@example.fr"]
     assert [m.pk for m in again] == [m.pk for m in messages]
@@ -320,7 +320,7 @@ def test_R_ALR_4_partner_notify_falls_back_to_the_partners_active_admins(partner
 
 def test_partner_notify_with_no_recipient_queues_nothing(partner):
     assert (
-        services.partner_notify(partner=partner, subject="x", template=TEMPLATE, context={}, dedup_key="k")
+        partners.partner_notify(partner=partner, subject="x", template=TEMPLATE, context={}, dedup_key="k")
         == []
     )
     assert not OutboxMessage.objects.exists()

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from core.money import MB
 from notifications.models import OutboxMessage
-from notifications.services import AUDIENCE_USAGE_ALERTS, partner_notify, selfcare_action_notify
+from notifications.partners import AUDIENCE_USAGE_ALERTS, partner_notify, selfcare_action_notify
 from partners.models import PartnerMembership
 from tests.factories.contracts import ContractFactory
 from tests.factories.partners import MembershipFactory, UserFactory
