@@ -23,6 +23,7 @@ from core.errors import DomainError, RuleViolation
 
 from .models import ClientAccount, Partner, PartnerMembership, SelfcareAccess, User
 from .selectors import selfcare_user_for_link
+from .services import login_clean
 
 
 class SelfcareLinkInvalid(DomainError):
@@ -30,25 +31,12 @@ class SelfcareLinkInvalid(DomainError):
 
 
 def _clean_login(username: str, *, exclude_user_id: int | None = None) -> str:
-    username = (username or "").strip()
-    if not username:
-        raise RuleViolation(_("L'identifiant selfcare est obligatoire."), field="username", rule="R-SC-1")
-    try:
-        User.username_validator(username)
-    except ValidationError:
-        raise RuleViolation(
-            _("L'identifiant ne peut contenir que des lettres, des chiffres et les caractères @ . + - _."),
-            field="username",
-            rule="R-SC-1",
-        ) from None
-    if len(username) > User._meta.get_field("username").max_length:
-        raise RuleViolation(_("L'identifiant est trop long."), field="username", rule="R-SC-1")
-    taken = User.objects.filter(username__iexact=username)
-    if exclude_user_id:
-        taken = taken.exclude(pk=exclude_user_id)
-    if taken.exists():
-        raise RuleViolation(_("Cet identifiant est déjà utilisé."), field="username", rule="R-SC-1")
-    return username
+    return login_clean(
+        username,
+        rule="R-SC-1",
+        missing=_("L'identifiant selfcare est obligatoire."),
+        exclude_user_id=exclude_user_id,
+    )
 
 
 def _clean_email(email: str) -> str:

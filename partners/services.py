@@ -340,6 +340,31 @@ def generate_initial_password() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(14))
 
 
+def login_clean(username: str, *, rule: str, missing: str, exclude_user_id: int | None = None) -> str:
+    """A new login for any door (partner staff R-BO-3, self-care R-SC-1): required, Django's allowed characters
+    and length, and unused by anyone — case-insensitively, so a staff login and a self-care login never
+    collide. ``missing`` is the door's message for an empty login."""
+    username = (username or "").strip()
+    if not username:
+        raise RuleViolation(missing, field="username", rule=rule)
+    try:
+        User.username_validator(username)
+    except ValidationError:
+        raise RuleViolation(
+            _("L'identifiant ne peut contenir que des lettres, des chiffres et les caractères @ . + - _."),
+            field="username",
+            rule=rule,
+        ) from None
+    if len(username) > User._meta.get_field("username").max_length:
+        raise RuleViolation(_("L'identifiant est trop long."), field="username", rule=rule)
+    taken = User.objects.filter(username__iexact=username)
+    if exclude_user_id:
+        taken = taken.exclude(pk=exclude_user_id)
+    if taken.exists():
+        raise RuleViolation(_("Cet identifiant est déjà utilisé."), field="username", rule=rule)
+    return username
+
+
 @transaction.atomic
 def partner_staff_add(
     *,
@@ -356,22 +381,8 @@ def partner_staff_add(
     from django.contrib.auth import password_validation
     from django.core.validators import validate_email
 
-    username = (username or "").strip()
+    username = login_clean(username, rule="R-BO-3", missing=_("L'identifiant est obligatoire."))
     email = (email or "").strip()
-    if not username:
-        raise RuleViolation(_("L'identifiant est obligatoire."), field="username", rule="R-BO-3")
-    try:
-        User.username_validator(username)
-    except ValidationError:
-        raise RuleViolation(
-            _("L'identifiant ne peut contenir que des lettres, des chiffres et les caractères @ . + - _."),
-            field="username",
-            rule="R-BO-3",
-        ) from None
-    if len(username) > User._meta.get_field("username").max_length:
-        raise RuleViolation(_("L'identifiant est trop long."), field="username", rule="R-BO-3")
-    if User.objects.filter(username__iexact=username).exists():
-        raise RuleViolation(_("Cet identifiant est déjà utilisé."), field="username", rule="R-BO-3")
     if not email:
         raise RuleViolation(_("L'adresse e-mail est obligatoire."), field="email", rule="R-BO-3")
     try:
