@@ -80,15 +80,35 @@ def line_view(request: HttpRequest, pk: int) -> HttpResponse:
 # --------------------------------------------------------------------------------------------------------
 
 
+#: The hidden request key is missing or mangled (a page from a cache, a stripped form): the POST is refused (422)
+#: with this message on top of the form, never next to the invisible field.
+MISSING_KEY = _lazy(
+    "Votre demande n'a pas pu être vérifiée : la page a expiré ou a été envoyée incomplète. "
+    "Rien n'a été commandé ; rechargez la page puis confirmez à nouveau."
+)
+
+
 class _KeyedForm(forms.Form):
     """Every action page carries a hidden request key: a double submit makes one action (STYLE 33)."""
 
-    request_key = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    request_key = forms.CharField(
+        max_length=64,
+        widget=forms.HiddenInput,
+        error_messages={"required": MISSING_KEY, "max_length": MISSING_KEY},
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("request_key", uuid.uuid4().hex)
+
+    def renew_missing_key(self) -> None:
+        """After a refused POST without a usable key, the re-rendered page carries a fresh one, so that
+        confirming again works."""
+        if "request_key" in self.errors:
+            data = self.data.copy()
+            data["request_key"] = uuid.uuid4().hex
+            self.data = data
 
 
 class TopupForm(_KeyedForm):
@@ -185,6 +205,8 @@ def _form(action: str, contract, data=None):
 
 
 def _action_page(request, contract, action, form, allowed, status=200) -> HttpResponse:
+    if form.is_bound:
+        form.renew_missing_key()
     context = {
         "partner": request.partner,
         "client": request.client_account,
@@ -192,6 +214,8 @@ def _action_page(request, contract, action, form, allowed, status=200) -> HttpRe
         "msisdn": msisdn_display(contract.msisdn),
         "action": allowed,
         "form": form,
+        # errors of hidden fields (the request key) are shown on top of the form: the user cannot see the field
+        "hidden_errors": [e for f in form.hidden_fields() for e in f.errors],
         "warnings": WARNINGS[action],
         "sims_url": reverse("selfcare:line_sims", kwargs={"pk": contract.pk}),
     }
