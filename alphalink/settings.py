@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "partners.middleware.HostRoutingMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "partners.middleware.DoorCsrfCookieMiddleware",  # the self-care CSRF cookie on self-care hosts
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -344,6 +345,9 @@ ESIM_SMDP_ADDRESS = env.str("ESIM_SMDP_ADDRESS", default="smdp.orange-esim.examp
 # the parent domain), so a back-office session and a self-care session never share a cookie
 # (partners/middleware.py DoorSessionMiddleware). The session also remembers its partner (selfcare/access.py).
 SELFCARE_SESSION_COOKIE_NAME = env.str("SELFCARE_SESSION_COOKIE_NAME", default="alphalink_selfcare_sessionid")
+# Same for the CSRF cookie (partners/middleware.py DoorCsrfCookieMiddleware): its own name on self-care hosts, host-only,
+# so a back-office CSRF token is refused on self-care and the other way round.
+SELFCARE_CSRF_COOKIE_NAME = env.str("SELFCARE_CSRF_COOKIE_NAME", default="alphalink_selfcare_csrftoken")
 # Set-password links (R-SC-1, R-SC-3): single use (the token dies when the password changes), valid this long.
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600)
 

@@ -107,3 +107,44 @@ class DoorSessionMiddleware(SessionMiddleware):
         if need_vary_cookie:
             patch_vary_headers(response, ("Cookie",))
         return response
+
+
+class DoorCsrfCookieMiddleware:
+    """The CSRF cookie depends on the door, like the session cookie of :class:`DoorSessionMiddleware` (R-SC-2).
+
+    On a self-care host the CSRF secret lives in ``SELFCARE_CSRF_COOKIE_NAME``, host-only (no ``Domain``
+    attribute even if ``CSRF_COOKIE_DOMAIN`` is set for the back-office): a token of the back-office is refused
+    on self-care and the other way round, and one partner's self-care token is never sent to another's host.
+
+    Django's CSRF code reads ``settings.CSRF_COOKIE_NAME`` wherever it runs — ``CsrfViewMiddleware`` and also the
+    ``ensure_csrf_cookie``/``csrf_protect`` decorators, each with its own instance — so a subclass of the
+    middleware would not cover the decorated views. This middleware translates at the door instead: placed after
+    ``HostRoutingMiddleware`` (``request.door``) and before ``CsrfViewMiddleware``, on a self-care host it hands
+    Django the self-care cookie under Django's name (any back-office cookie the browser sent is dropped), and
+    renames the cookie Django sets on the way out, without ``Domain``. The back-office is untouched."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if getattr(request, "door", None) != "selfcare" or settings.CSRF_USE_SESSIONS:
+            return self.get_response(request)
+        name, door_name = settings.CSRF_COOKIE_NAME, settings.SELFCARE_CSRF_COOKIE_NAME
+        cookies = {k: v for k, v in request.COOKIES.items() if k not in (name, door_name)}
+        if door_name in request.COOKIES:
+            cookies[name] = request.COOKIES[door_name]
+        request.COOKIES = cookies
+        response = self.get_response(request)
+        if name in response.cookies:
+            morsel = response.cookies.pop(name)
+            response.set_cookie(
+                door_name,
+                morsel.value,
+                max_age=settings.CSRF_COOKIE_AGE,
+                domain=None,
+                path=settings.CSRF_COOKIE_PATH,
+                secure=settings.CSRF_COOKIE_SECURE,
+                httponly=settings.CSRF_COOKIE_HTTPONLY,
+                samesite=settings.CSRF_COOKIE_SAMESITE,
+            )
+        return response
