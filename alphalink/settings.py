@@ -350,6 +350,11 @@ SELFCARE_SESSION_COOKIE_NAME = env.str("SELFCARE_SESSION_COOKIE_NAME", default="
 SELFCARE_CSRF_COOKIE_NAME = env.str("SELFCARE_CSRF_COOKIE_NAME", default="alphalink_selfcare_csrftoken")
 # Set-password links (R-SC-1, R-SC-3): single use (the token dies when the password changes), valid this long.
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600)
+# Forgotten-password requests (R-SC-3), counted in the cache (Redis): at most this many per login, per email
+# address and per client IP address in the window; beyond, the same neutral answer and no email
+# (partners/throttle.py).
+SELFCARE_PASSWORD_RESET_LIMIT = env.int("SELFCARE_PASSWORD_RESET_LIMIT", default=5)
+SELFCARE_PASSWORD_RESET_WINDOW_MINUTES = env.int("SELFCARE_PASSWORD_RESET_WINDOW_MINUTES", default=60)
 
 # Login lockout (django-axes), for every login of the site: self-care, back-office, /admin/. After
 # AXES_FAILURE_LIMIT failures for one username from one IP address, that pair is refused — even with the right

@@ -4,6 +4,7 @@ No business rule here: partners.selfcare and partners.selectors decide."""
 
 from __future__ import annotations
 
+from axes.helpers import get_client_ip_address
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest, HttpResponse
@@ -18,7 +19,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.errors import RuleViolation
 from partners.hosts import selfcare_url
 from partners.selectors import selfcare_user_for_link
-from partners.selfcare import SelfcareLinkInvalid, selfcare_password_reset_request, selfcare_password_set
+from partners.selfcare import SelfcareLinkInvalid, selfcare_password_set
+from partners.throttle import selfcare_password_reset_request_throttled
 
 from .access import SESSION_PARTNER_KEY, selfcare_session_access
 from .forms import LoginForm, PasswordForgottenForm, PasswordSetForm
@@ -69,10 +71,11 @@ def password_forgotten_view(request: HttpRequest) -> HttpResponse:
     """R-SC-3: login + email → a link by email. The same answer whether the account exists or not."""
     form = PasswordForgottenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        selfcare_password_reset_request(
+        selfcare_password_reset_request_throttled(  # R-SC-3: within its budget, else silently nothing
             partner=request.partner,
             username=form.cleaned_data["username"],
             email=form.cleaned_data["email"],
+            ip_address=get_client_ip_address(request),
             selfcare_root_url=selfcare_url(request.partner.slug, request),
         )
         messages.info(

@@ -29,3 +29,13 @@ def _axes_off(settings):
     """django-axes needs the request in every ``authenticate()`` call (``client.login()`` and some service
     tests do not pass it): off by default, on in the lockout tests (tests/selfcare/test_lockout.py)."""
     settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
+def _cache_key_space(settings):
+    """Each test gets its own cache key space: the Redis database is shared by concurrent runs, and request
+    budgets (partners/throttle.py, R-SC-3) must not leak from one test into another."""
+    import uuid
+
+    default = {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+    settings.CACHES = {**settings.CACHES, "default": default}
