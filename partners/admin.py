@@ -63,6 +63,7 @@ class ClientAccountAdmin(admin.ModelAdmin):
     search_fields = ("company_name", "siret", "email")
     list_filter = ("partner", "account_type")
     list_select_related = ("partner",)
+    readonly_fields = ("logo",)  # the client uploads it from self-care, through logo_fit (R-SC-2's checks)
 
 
 @admin.register(Site)

@@ -93,6 +93,8 @@ class ClientAccount(models.Model):
     mobile = models.CharField(_("mobile"), max_length=20, blank=True)
     landline = models.CharField(_("téléphone fixe"), max_length=20, blank=True)
     email = models.EmailField(_("e-mail"))
+    #: the client's own logo, uploaded from its self-care settings (same checks and 120×60 fit as R-SC-2)
+    logo = models.ImageField(_("logo du client (120×60 px)"), upload_to="clients/logos/", blank=True)
     selfcare_esim_swap_allowed = models.BooleanField(
         _("autoriser l'action SIM Swap vers eSIM"),
         default=False,

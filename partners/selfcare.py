@@ -199,6 +199,23 @@ def selfcare_password_set(*, partner: Partner, uidb64: str, token: str, password
 
 
 @transaction.atomic
+def selfcare_password_change(*, access: SelfcareAccess, current_password: str, new_password: str) -> User:
+    """A fleet manager changes their own password (self-care « Mon compte »): the current one first, then
+    Django's password validators. The new hash kills every outstanding set-password or forgotten-password
+    link (R-SC-3); the caller keeps its own session with ``update_session_auth_hash``."""
+    user = User.objects.select_for_update().get(pk=access.user_id)
+    if not current_password or not user.check_password(current_password):
+        raise RuleViolation(_("Le mot de passe actuel est incorrect."), field="old_password")
+    try:
+        password_validation.validate_password(new_password, user)
+    except ValidationError as exc:
+        raise RuleViolation(" ".join(exc.messages), field="new_password1") from None
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
 def selfcare_theme_set(*, access: SelfcareAccess, theme: str) -> SelfcareAccess:
     """R-SC-4: the day/night mode of one self-care user, remembered on their access row. An unknown value
     keeps the current mode."""

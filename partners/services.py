@@ -159,6 +159,36 @@ def client_update(*, client: ClientAccount, **data) -> ClientAccount:
 
 
 @transaction.atomic
+def client_contact_update(
+    *,
+    client: ClientAccount,
+    last_name: str,
+    first_name: str,
+    email: str,
+    mobile: str,
+    landline: str,
+    address: str,
+    postal_code: str,
+    city: str,
+) -> ClientAccount:
+    """The client's contact details, changed by the client itself (self-care « Mon compte »): checked exactly
+    like the back-office client form (R-BO-1, :func:`client_update`); the first refusal raises and nothing is
+    saved. Only the contact: the identity the partner bills (account type, company name, SIRET, country) stays
+    with the partner's back-office."""
+    return client_update(
+        client=client,
+        last_name=last_name,
+        first_name=first_name,
+        email=email,
+        mobile=mobile,
+        landline=landline,
+        address=address,
+        postal_code=postal_code,
+        city=city,
+    )
+
+
+@transaction.atomic
 def site_create(
     *, client: ClientAccount, name: str, address: str = "", postal_code: str = "", city: str = ""
 ) -> Site:
@@ -295,27 +325,40 @@ def _delete_file_on_commit(storage, name: str) -> None:
         transaction.on_commit(lambda: storage.delete(name))
 
 
+def _logo_replace(obj, *, data: bytes, stem: str, update_fields: tuple[str, ...] = ("logo",)) -> None:
+    """Store ``data`` (a fitted logo) as ``obj.logo`` under a new name on each upload (browsers and proxies
+    never show a stale logo); the previous file is deleted after commit. ``obj`` is a locked row."""
+    import secrets
+
+    from django.core.files.base import ContentFile
+
+    storage = obj.logo.storage
+    old_name = obj.logo.name if obj.logo else ""
+    obj.logo.save(f"{stem}-{secrets.token_hex(4)}.png", ContentFile(data), save=False)
+    try:
+        obj.save(update_fields=list(update_fields))
+    except Exception:
+        storage.delete(obj.logo.name)  # never leave an orphan file when the row is not saved
+        raise
+    _delete_file_on_commit(storage, old_name)
+
+
+def _logo_clear(obj, *, update_fields: tuple[str, ...] = ("logo",)) -> None:
+    storage, old_name = obj.logo.storage, obj.logo.name
+    obj.logo = ""
+    obj.save(update_fields=list(update_fields))
+    _delete_file_on_commit(storage, old_name)
+
+
 @transaction.atomic
 def partner_logo_set(*, partner: Partner, file) -> Partner:
     """R-SC-2 / R-BO-3 "Mes fichiers et images": store the partner's logo fitted into 120×60 px.
 
     The file gets a new name on each upload (browsers and proxies never show a stale logo); the previous
     file is deleted after commit. Nothing is stored when the file is refused."""
-    import secrets
-
-    from django.core.files.base import ContentFile
-
     data = logo_fit(file)
     partner = Partner.objects.select_for_update().get(pk=partner.pk)
-    storage = partner.logo.storage
-    old_name = partner.logo.name if partner.logo else ""
-    partner.logo.save(f"{partner.slug}-{secrets.token_hex(4)}.png", ContentFile(data), save=False)
-    try:
-        partner.save(update_fields=["logo"])
-    except Exception:
-        storage.delete(partner.logo.name)  # never leave an orphan file when the row is not saved
-        raise
-    _delete_file_on_commit(storage, old_name)
+    _logo_replace(partner, data=data, stem=partner.slug)
     return partner
 
 
@@ -323,13 +366,31 @@ def partner_logo_set(*, partner: Partner, file) -> Partner:
 def partner_logo_remove(*, partner: Partner) -> Partner:
     """Remove the partner's logo: the self-care pages show the company name alone."""
     partner = Partner.objects.select_for_update().get(pk=partner.pk)
-    if not partner.logo:
-        return partner
-    storage, old_name = partner.logo.storage, partner.logo.name
-    partner.logo = ""
-    partner.save(update_fields=["logo"])
-    _delete_file_on_commit(storage, old_name)
+    if partner.logo:
+        _logo_clear(partner)
     return partner
+
+
+@transaction.atomic
+def client_logo_set(*, client: ClientAccount, file) -> ClientAccount:
+    """The client's own logo (« Cliquez pour importer votre logo client », self-care « Mon compte »): the same
+    checks and 120×60 fit as the partner's (R-SC-2, :func:`logo_fit`); the previous file is deleted after
+    commit, nothing is stored when the file is refused."""
+    data = logo_fit(file)
+    client = ClientAccount.objects.select_for_update().get(pk=client.pk)
+    _logo_replace(
+        client, data=data, stem=f"{client.partner_id}-{client.pk}", update_fields=("logo", "updated_at")
+    )
+    return client
+
+
+@transaction.atomic
+def client_logo_remove(*, client: ClientAccount) -> ClientAccount:
+    """Remove the client's logo: the self-care header shows the partner's branding alone."""
+    client = ClientAccount.objects.select_for_update().get(pk=client.pk)
+    if client.logo:
+        _logo_clear(client, update_fields=("logo", "updated_at"))
+    return client
 
 
 def generate_initial_password() -> str:
