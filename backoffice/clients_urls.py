@@ -3,7 +3,7 @@
 from django.urls import path
 
 from . import clients_views as views
-from . import selfcare_views
+from . import selfcare_orders_views, selfcare_views
 
 urlpatterns = [
     path("", views.client_list_view, name="client_list"),
@@ -20,6 +20,11 @@ urlpatterns = [
         "<int:client_id>/selfcare/<int:access_id>/envoyer/",
         selfcare_views.client_selfcare_send_view,
         name="client_selfcare_send",
+    ),
+    path(
+        "<int:client_id>/commandes-selfcare/",
+        selfcare_orders_views.client_selfcare_orders_view,
+        name="client_selfcare_orders",
     ),
     path("jeton-api/", views.api_token_view, name="api_token"),
 ]

@@ -241,7 +241,23 @@ def _selfcare_kept(kwargs: dict) -> None:
     assert not OutboxMessage.objects.filter(ref_type="partners.selfcareaccess").exists()
 
 
+# R-SC-6 the client's self-care orders (back-office « Commandes selfcare »)
+def _client_selfcare_orders_kwargs(partner: Partner, label: str) -> dict:
+    from selfcare.models import SelfcareOrder
+
+    contract = _contract(partner, label)
+    SelfcareOrder.objects.create(
+        partner=partner,
+        client=contract.client,
+        contract=contract,
+        number=f"BDC-{label[:6]}-{contract.pk}",
+        action=SelfcareOrder.Action.RENAME,
+    )
+    return {"client_id": contract.client_id}
+
+
 CROSS_TENANT_CASES: dict[str, Case] = {
+    "backoffice:client_selfcare_orders": Case(build=_client_selfcare_orders_kwargs),
     # R-SC-1 self-care configuration of a client
     "backoffice:client_selfcare": Case(
         build=_client_selfcare_kwargs,
