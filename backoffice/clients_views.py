@@ -18,12 +18,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import RuleViolation
+from partners.hosts import selfcare_url
 from partners.models import ClientAccount
 from partners.selectors import client_get_for_partner_or_404, client_list, site_list, staff_api_token_get
-from partners.services import client_create, client_update, staff_api_token_rotate
+from partners.selfcare import client_create_with_selfcare
+from partners.services import client_update, staff_api_token_rotate
 
 from .access import partner_required
-from .forms import ClientForm
+from .forms import ClientCreateForm, ClientForm
 
 PAGE_SIZE = 25
 
@@ -67,14 +69,30 @@ def client_list_view(request: HttpRequest) -> HttpResponse:
 @partner_required
 @require_http_methods(["GET", "POST"])
 def client_create_view(request: HttpRequest) -> HttpResponse:
-    form = ClientForm(request.POST or None)
+    """R-BO-1 a new client; with « Ouvrir l'accès selfcare » filled, its self-care user and the set-password
+    email too (R-SC-1) — all in one transaction: a refusal anywhere saves nothing."""
+    form = ClientCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            client = client_create(partner=request.staff_partner, **form.cleaned_data)
+            client = client_create_with_selfcare(
+                partner=request.staff_partner,
+                client_data=form.client_data(),
+                selfcare_email=data["selfcare_email"],
+                selfcare_username=data["selfcare_username"],
+                esim_swap_allowed=data["selfcare_esim_swap_allowed"],
+                selfcare_root_url=selfcare_url(request.staff_partner.slug, request),
+            )
         except RuleViolation as exc:
             form.add_rule_violation(exc)
         else:
             messages.success(request, _("Le client « %(name)s » a été créé.") % {"name": client.company_name})
+            if data["selfcare_username"]:
+                messages.success(
+                    request,
+                    _("Un lien pour choisir le mot de passe de « %(login)s » a été envoyé à %(email)s.")
+                    % {"login": data["selfcare_username"].strip(), "email": data["selfcare_email"]},
+                )
             return redirect("backoffice:client_detail", client_id=client.pk)
     return render(request, "backoffice/clients/form.html", {"form": form, "client": None})
 

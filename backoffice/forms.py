@@ -66,6 +66,28 @@ class ClientForm(forms.Form):
         self.add_error(field, str(exc.message))
 
 
+class ClientCreateForm(ClientForm):
+    """R-BO-1 client fields plus the optional « Ouvrir l'accès selfcare » block (R-SC-1): filling the email or
+    the login opens the access — both are then required (checked by ``partners.selfcare``)."""
+
+    selfcare_email = forms.EmailField(label=_("E-mail selfcare"), max_length=254, required=False)
+    selfcare_username = forms.CharField(
+        label=_("Identifiant selfcare"),
+        max_length=150,
+        required=False,
+        help_text=_("Unique sur la plateforme, par exemple flotte@societe."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    selfcare_esim_swap_allowed = forms.BooleanField(
+        label=_("Autoriser l'action SIM Swap vers eSIM"), required=False
+    )
+
+    SELFCARE_FIELDS = ("selfcare_email", "selfcare_username", "selfcare_esim_swap_allowed")
+
+    def client_data(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k not in self.SELFCARE_FIELDS}
+
+
 class SelfcareAccessForm(forms.Form):
     """R-SC-1 a self-care user: email and login (both required; uniqueness is checked by the service)."""
 

@@ -23,7 +23,7 @@ from core.errors import DomainError, RuleViolation
 
 from .models import ClientAccount, Partner, PartnerMembership, SelfcareAccess, User
 from .selectors import selfcare_user_for_link
-from .services import login_clean
+from .services import client_create, login_clean
 
 
 class SelfcareLinkInvalid(DomainError):
@@ -156,6 +156,36 @@ def selfcare_password_link_send(*, access: SelfcareAccess, selfcare_root_url: st
     access.invitation_sent_at = timezone.now()
     access.save(update_fields=["invitation_sent_at"])
     return _send_link(access=access, selfcare_root_url=selfcare_root_url, reset=False)
+
+
+@transaction.atomic
+def client_create_with_selfcare(
+    *,
+    partner: Partner,
+    client_data: dict,
+    selfcare_email: str = "",
+    selfcare_username: str = "",
+    esim_swap_allowed: bool = False,
+    selfcare_root_url: str,
+) -> ClientAccount:
+    """R-BO-1 + R-SC-1 « Ouvrir l'accès selfcare » at client creation: create the client
+    (:func:`partners.services.client_create`) and, when a self-care email or login is given, its self-care user
+    with the set-password email — the same services as « Configuration selfcare ». All or nothing: any refusal
+    rolls the whole creation back (no client, no user, no email). A self-care refusal names this function's
+    argument (``selfcare_email``, ``selfcare_username``) as its field."""
+    client = client_create(partner=partner, **client_data)
+    if esim_swap_allowed:
+        client = client_selfcare_options_set(client=client, esim_swap_allowed=True)
+    if not (selfcare_email or "").strip() and not (selfcare_username or "").strip():
+        return client
+    try:
+        access = selfcare_access_create(client=client, username=selfcare_username, email=selfcare_email)
+    except RuleViolation as exc:
+        raise RuleViolation(
+            exc.message, field=f"selfcare_{exc.field}" if exc.field else None, rule=exc.rule
+        ) from None
+    selfcare_password_link_send(access=access, selfcare_root_url=selfcare_root_url)
+    return client
 
 
 @transaction.atomic
