@@ -108,7 +108,7 @@ def test_csrf_is_enforced(selfcare, access, client_account):
 
     browser = Client(enforce_csrf_checks=True, HTTP_HOST=selfcare.defaults["HTTP_HOST"])
     browser.get("/")
-    token = browser.cookies[settings.CSRF_COOKIE_NAME].value
+    token = browser.cookies[settings.SELFCARE_CSRF_COOKIE_NAME].value
     data = {"username": access.user.username, "password": PASSWORD, "csrfmiddlewaretoken": token}
     assert browser.post("/", data).status_code == 302
     assert browser.get(URL).status_code == 200
