@@ -6,7 +6,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/alphalink
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run rundirs test install migrate demo lint format e2e clean
+.PHONY: run rundirs test install migrate demo lint format e2e clean bench-usage bench-selfcare
 
 rundirs:
 	@mkdir -p run/celery/queue run/celery/processed run/mail
@@ -60,6 +60,14 @@ run: install rundirs
 
 test: install
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest -q $(PYTEST_ARGS)
+
+# Benchmarks on the embedded PostgreSQL (deploy/postgresql.conf), or on DATABASE_URL when set; each works in its
+# own scratch database. BENCH_ARGS: e.g. --records 200000.
+bench-usage: install
+	@$(WITH_DB) $(PY) bench/bench_usage.py $(BENCH_ARGS)
+
+bench-selfcare: install
+	@$(WITH_DB) $(PY) bench/bench_selfcare.py $(BENCH_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

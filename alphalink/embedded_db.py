@@ -31,6 +31,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 RUN_DIR = BASE_DIR / "run"
 PGDATA = RUN_DIR / "pgdata"
 LOG_FILE = RUN_DIR / "embedded-postgres.log"
+TUNING = BASE_DIR / "deploy" / "postgresql.conf"
 DATABASE = "alphalink"
 ROLE = "postgres"  # superuser made by the library's initdb; trust authentication, Unix socket only
 PORT = 5432  # the socket's name (.s.PGSQL.5432 in its directory): no TCP port, no clash with a system server
@@ -77,6 +78,10 @@ def start() -> str:
         _remove_stale_pidfile()
         # cleanup_mode=None: the server outlives this process; `stop` (the trap of `make run`) stops it.
         server = embedded_postgres.get_server(PGDATA, cleanup_mode=None)
+        if _apply_tuning():
+            # new settings (shared_buffers among them) take effect at a restart
+            embedded_postgres.pg_ctl(["-m", "fast", "-w", "-t", "60", "stop"], pgdata=PGDATA, user=_server_user())
+            server.ensure_postgres_running()
         socket_dir = server.get_postmaster_info().socket_dir
         _create_database(socket_dir)
     except Exception as exc:
@@ -133,6 +138,29 @@ def _remove_stale_pidfile() -> None:
     except (ValueError, IndexError, psutil.NoSuchProcess, psutil.ZombieProcess):
         pass
     (PGDATA / "postmaster.pid").unlink(missing_ok=True)
+
+
+def _apply_tuning() -> bool:
+    """The platform's PostgreSQL settings (``deploy/postgresql.conf``) in the data directory, included by its
+    ``postgresql.conf``. Returns whether they changed (the server must then restart to apply them)."""
+    wanted = TUNING.read_text(encoding="utf-8")
+    target = PGDATA / "alphalink.conf"
+    conf = PGDATA / "postgresql.conf"
+    include = "include_if_exists = 'alphalink.conf'"
+    changed = False
+    if include not in conf.read_text(encoding="utf-8"):
+        with conf.open("a", encoding="utf-8") as fh:
+            fh.write(
+                f"\n# AlphaLink's settings (deploy/postgresql.conf, copied by alphalink/embedded_db.py)\n{include}\n"
+            )
+        changed = True
+    if not target.exists() or target.read_text(encoding="utf-8") != wanted:
+        target.write_text(wanted, encoding="utf-8")
+        if os.geteuid() == 0:
+            owner = PGDATA.stat()
+            os.chown(target, owner.st_uid, owner.st_gid)
+        changed = True
+    return changed
 
 
 def _create_database(socket_dir: Path | None) -> None:

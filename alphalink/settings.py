@@ -256,6 +256,11 @@ CDR_DROP_DIR = env.path("CDR_DROP_DIR", default=BASE_DIR / "run" / "cdr")
 CDR_RETENTION_MONTHS = env.int("CDR_RETENTION_MONTHS", default=12)
 CDR_FUTURE_TOLERANCE_SECONDS = env.int("CDR_FUTURE_TOLERANCE_SECONDS", default=300)
 CDR_PICKUP_SECONDS = env.float("CDR_PICKUP_SECONDS", default=60.0)
+# Files waiting together (a backlog, a busy hour) are taken in batches of one network up to this size, one
+# transaction each: a line's counters and alerts are then updated once per batch (usage/ingestion.py).
+CDR_BATCH_MAX_BYTES = env.int("CDR_BATCH_MAX_BYTES", default=64 * 1024 * 1024)
+# work_mem of an ingestion transaction (its hash aggregates and sorts stay in memory).
+CDR_WORK_MEM = env.str("CDR_WORK_MEM", default="64MB")
 for _network in ("orange", "bouygues"):  # one stream per network, side by side (usage.services)
     CELERY_BEAT_SCHEDULE[f"usage.ingest_dropped_files.{_network}"] = {
         "task": "usage.ingest_dropped_files",

@@ -182,18 +182,23 @@ def raw_copy_aggregate(files: list[Path]) -> float:
     return time.perf_counter() - started
 
 
-def _ingest_stream(paths: list[str]) -> list[tuple[int, int, int, float]]:
-    """In a worker process: take files in order; per file (records taken, quarantined, peak RSS in MB, CPU
-    seconds of this process spent on the file)."""
-    from usage.ingestion import ingest_path
+def _ingest_stream(folder: str, network: str | None) -> tuple[int, int, int, float, int]:
+    """In a worker process, as beat runs it: one pick-up of the drop folder for ``network`` (None: both), its
+    files in name order and in batches. (records taken, quarantined, peak RSS in MB, CPU seconds of this
+    process, batches)."""
+    from usage.services import ingest_dropped_files
 
-    out = []
-    for path in paths:
-        cpu = time.process_time()
-        report = ingest_path(Path(path))
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-        out.append((report.taken, report.quarantined, rss, time.process_time() - cpu))
-    return out
+    cpu = time.process_time()
+    reports = ingest_dropped_files(drop_dir=folder, network=network)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    batches = round(sum(1 / r.batch_files for r in reports))  # a batch of k files: k reports
+    return (
+        sum(r.taken for r in reports),
+        sum(r.quarantined for r in reports),
+        rss,
+        time.process_time() - cpu,
+        batches,
+    )
 
 
 def main() -> int:
@@ -234,25 +239,25 @@ def main() -> int:
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
             connections.close_all()  # each worker process opens its own connection
             started = time.perf_counter()
-            # As beat runs it: one stream per network (each in its files' order), the streams side by side.
-            streams = [[str(f) for f in files if f.name.startswith(p)] for p in ("ORANGE", "BYT")]
-            if args.workers == 1:
-                streams = [[str(f) for f in files]]
+            # As beat runs it: one pick-up per network (each its files in order, in batches), side by side.
+            streams = [(tmp, "orange"), (tmp, "bouygues")] if args.workers > 1 else [(tmp, None)]
             with ProcessPoolExecutor(max_workers=args.workers, mp_context=mp.get_context("fork")) as pool:
-                reports = [r for stream in pool.map(_ingest_stream, streams) for r in stream]
+                reports = list(pool.map(_ingest_stream, *zip(*streams, strict=True)))
             elapsed = time.perf_counter() - started
             taken = sum(r[0] for r in reports)
             quarantined = sum(r[1] for r in reports)
             rss = max(r[2] for r in reports)
             python_cpu = sum(r[3] for r in reports)
+            batches = sum(r[4] for r in reports)
             alerts = UsageAlert.objects.count()
             counters = UsageCounter.objects.count()
-            raw = raw_copy_aggregate(files)
+            archived = sorted((Path(tmp) / "archive").rglob("*"))
+            raw = raw_copy_aggregate([f for f in archived if f.is_file()])
         e2e_rate = total / elapsed
         raw_rate = total / raw
         print(
             f"ingestion : {taken} intégrés, {quarantined} en quarantaine, {counters} compteurs, {alerts} alertes "
-            f"en {elapsed:.1f} s avec {args.workers} processus ; RSS max par processus {rss} Mo "
+            f"en {elapsed:.1f} s avec {args.workers} processus, {batches} lot(s) ; RSS max par processus {rss} Mo "
             f"(avant ingestion {rss_before} Mo)"
         )
         print(

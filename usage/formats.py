@@ -54,7 +54,8 @@ class Format:
 
 #: The typed columns ``emit`` gives, in order (the temporary table ``_cdr_rec`` of ``usage.ingestion``).
 COLUMNS = (
-    "record_id text, msisdn text, event_at timestamptz, service text, direction text, country text, "
+    'record_id text COLLATE "C", msisdn text, event_at timestamptz, service text, '
+    "direction text, country text, "
     "usage_zone text, destination text, dest_country text, dest_zone text, quantity bigint, premium boolean, "
     "premium_billable boolean, premium_fee numeric, case_key text"
 )

@@ -29,6 +29,7 @@ import datetime as dt
 import hashlib
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,7 +82,8 @@ class IngestReport:
     duplicates: int = 0
     quarantined: int = 0
     contracts: int = 0
-    alerts: int = 0
+    alerts: int = 0  # new alerts of the file's batch (``ingest_batch``)
+    batch_files: int = 1
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -92,52 +94,121 @@ class IngestReport:
         return (
             f"{self.name} : {self.taken} enregistrement(s) intégré(s), {self.duplicates} doublon(s), "
             f"{self.quarantined} en quarantaine, {self.contracts} ligne(s), {self.alerts} alerte(s)"
+            + (f" (lot de {self.batch_files} fichiers)" if self.batch_files > 1 else "")
         )
 
 
 # --- the pipeline -------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Source:
+    """One operator file to take: its name and a way to read its bytes (read when its turn comes, so a batch
+    holds one file's bytes at a time)."""
+
+    name: str
+    read: Callable[[], bytes]
+
+    @classmethod
+    def of_path(cls, path: Path | str) -> Source:
+        path = Path(path)
+        return cls(name=path.name, read=path.read_bytes)
+
+    @classmethod
+    def of_bytes(cls, name: str, data: bytes) -> Source:
+        return cls(name=name, read=lambda: data)
+
+
 def ingest_path(path: Path | str) -> IngestReport:
-    path = Path(path)
-    return ingest_bytes(name=path.name, data=path.read_bytes())
+    return ingest_batch([Source.of_path(path)])[0]
 
 
 def ingest_bytes(*, name: str, data: bytes, network: str | None = None) -> IngestReport:
     """Take one operator file exactly once (see the module docstring)."""
-    network = network or network_of(name)
-    report = IngestReport(name=name, network=network or "")
-    if network is None:
-        report.rejected = "nom de fichier inconnu (ni Orange ni Bouygues Telecom)"
-        return report
-    digest = hashlib.sha256(data).hexdigest()
+    return ingest_batch([Source.of_bytes(name, data)], network=network)[0]
+
+
+def batches(paths: list[Path]) -> list[list[Path]]:
+    """``paths`` (in the order given) cut into batches of one network each, at most ``CDR_BATCH_MAX_BYTES`` of
+    files each (a file larger than that is a batch of its own)."""
+    out: list[list[Path]] = []
+    size = 0
+    for path in paths:
+        length = path.stat().st_size
+        if (
+            out
+            and network_of(out[-1][0].name) == network_of(path.name)
+            and size + length <= settings.CDR_BATCH_MAX_BYTES
+        ):
+            out[-1].append(path)
+            size += length
+        else:
+            out.append([path])
+            size = length
+    return out
+
+
+def ingest_batch(sources: list[Source], network: str | None = None) -> list[IngestReport]:
+    """Take the files ``sources`` — all of one network — in **one** transaction (the module docstring): each
+    file exactly once (a file taken before is skipped), all records rated and counted together. Batching
+    matters when files wait (a backlog after an outage, a busy hour): the counters of a line are updated once
+    per batch instead of once per file, and its alerts checked once. Returns one report per file, in order."""
+    reports = [IngestReport(name=s.name, network=network or network_of(s.name) or "") for s in sources]
+    for report in reports:
+        if not report.network:
+            report.rejected = "nom de fichier inconnu (ni Orange ni Bouygues Telecom)"
+    live_sources = [(s, r) for s, r in zip(sources, reports, strict=True) if not r.rejected]
+    if not live_sources:
+        return reports
+    networks = {r.network for _s, r in live_sources}
+    if len(networks) > 1:
+        raise ValueError(f"a batch holds the files of one network, not {sorted(networks)}")
+    network = networks.pop()
     _ensure_current_partitions()
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO usage_cdrfile (network, name, sha256, size, state, lines, taken, duplicates, "
-                "quarantined, error, received_at) VALUES (%s, %s, %s, %s, 'processing', 0, 0, 0, 0, '', now()) "
-                "ON CONFLICT (sha256) DO NOTHING RETURNING id",
-                [network, name, digest, len(data)],
-            )
-            row = cursor.fetchone()
-            if row is None:
-                report.already = True
-                return report
-            report.file_id = file_id = row[0]
-            _run(cursor, report, file_id, network, data)
-    return report
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Sized for a batch's set-based statements (hash aggregates and sorts kept in memory); this
+        # transaction only.
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.CDR_WORK_MEM])
+        # ON COMMIT DROP frees them at the end of the batch's transaction; when that transaction is a
+        # savepoint of an outer one (tests, a caller's atomic block), drop the previous batch's tables first.
+        cursor.execute(f"DROP TABLE IF EXISTS {', '.join(TEMP_TABLES)}")
+        cursor.execute(
+            f"CREATE TEMP TABLE _cdr_rec (seq integer, file_id bigint, line_no integer, {COLUMNS}, raw text) "
+            "ON COMMIT DROP"
+        )
+        seq = 0
+        live: list[IngestReport] = []
+        for source, report in live_sources:
+            seq = _load_file(cursor, report, network, source.read(), seq)
+            if report.file_id is not None and not report.already and not report.rejected:
+                live.append(report)
+        if live:
+            _process(cursor, live, network)
+    return reports
 
 
 def _ensure_current_partitions() -> None:
-    """Partitions of last, this and next month, created outside the file's transaction (a partition is DDL
+    """Partitions of last, this and next month, created outside the batch's transaction (a partition is DDL
     on the parent: keep it out of the long transaction)."""
     this = month_start()
     with transaction.atomic():
         partitions.ensure_partitions([add_months(this, -1), this, add_months(this, 1)])
 
 
-def _run(cursor, report: IngestReport, file_id: int, network: str, data: bytes) -> None:
+def _load_file(cursor, report: IngestReport, network: str, data: bytes, seq: int) -> int:
+    """Claim one file (``CdrFile``, unique by content), check its header and lines, ``COPY`` its good
+    records into ``_cdr_rec`` (numbered on from ``seq``) and quarantine its bad ones. Returns the next seq."""
+    cursor.execute(
+        "INSERT INTO usage_cdrfile (network, name, sha256, size, state, lines, taken, duplicates, "
+        "quarantined, error, received_at) VALUES (%s, %s, %s, %s, 'processing', 0, 0, 0, 0, '', now()) "
+        "ON CONFLICT (sha256) DO NOTHING RETURNING id",
+        [network, report.name, hashlib.sha256(data).hexdigest(), len(data)],
+    )
+    row = cursor.fetchone()
+    if row is None:
+        report.already = True
+        return seq
+    report.file_id = file_id = row[0]
     head, _, body = data.partition(b"\n")
     header = head.rstrip(b"\r").decode("utf-8", errors="replace").lstrip("\ufeff")
     report.lines = body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
@@ -148,87 +219,101 @@ def _run(cursor, report: IngestReport, file_id: int, network: str, data: bytes) 
             "WHERE id = %s",
             [report.rejected, report.lines, file_id],
         )
-        return
+        return seq
     body, bad_encoding = _utf8_lines(body)
-    now = timezone.now()
-    good, bad = _read_lines(FORMATS[network], body.decode("utf-8"))
-    # ON COMMIT DROP frees them at the end of the file's transaction; when that transaction is a savepoint
-    # of an outer one (tests, a caller's atomic block), drop the previous file's tables first.
-    cursor.execute(f"DROP TABLE IF EXISTS {', '.join(TEMP_TABLES)}")
-    cursor.execute(f"CREATE TEMP TABLE _cdr_rec (line_no integer, {COLUMNS}, raw text) ON COMMIT DROP")
+    good, bad, seq = _read_lines(FORMATS[network], body.decode("utf-8"), file_id, seq)
+    del body
     cursor.copy_expert("COPY _cdr_rec FROM STDIN", good)
     # Bad records: quarantined with their line and reason; the rest of the file is taken.
+    now = timezone.now()
     execute_values(
         cursor.cursor,
         "INSERT INTO usage_cdrquarantine (file_id, line_no, reason, detail, raw, created_at) VALUES %s",
         [(file_id, no, reason, detail[:255], raw, now) for no, reason, detail, raw in bad]
         + [(file_id, no, "encoding", "octets non UTF-8", raw, now) for no, raw in bad_encoding],
     )
+    return seq
+
+
+def _process(cursor, live: list[IngestReport], network: str) -> None:
+    """Attribute, rate, store and count the records of ``_cdr_rec`` (the files ``live``), then alerts."""
     # Future dates and numbers no line held at the event's time (the business clock is Django's, not the
     # database server's).
     horizon = timezone.now() + dt.timedelta(seconds=settings.CDR_FUTURE_TOLERANCE_SECONDS)
-    cursor.execute(
-        "INSERT INTO usage_cdrquarantine (file_id, line_no, reason, detail, raw, created_at) "
-        "SELECT %s, line_no, 'future', 'date ' || event_at, raw, now() FROM _cdr_rec WHERE event_at > %s",
-        [file_id, horizon],
-    )
-    cursor.execute("DELETE FROM _cdr_rec WHERE event_at > %s", [horizon])
     # Older than the retention (its month's partition is gone, or soon will be): kept in quarantine only.
     oldest = month_bounds(add_months(month_start(), -(settings.CDR_RETENTION_MONTHS - 1)))[0]
     cursor.execute(
-        "INSERT INTO usage_cdrquarantine (file_id, line_no, reason, detail, raw, created_at) "
-        "SELECT %s, line_no, 'too_old', 'date ' || event_at, raw, now() FROM _cdr_rec WHERE event_at < %s",
-        [file_id, oldest],
+        """
+        WITH out AS (
+            DELETE FROM _cdr_rec WHERE event_at > %(horizon)s OR event_at < %(oldest)s
+            RETURNING file_id, line_no, event_at, raw
+        )
+        INSERT INTO usage_cdrquarantine (file_id, line_no, reason, detail, raw, created_at)
+        SELECT file_id, line_no, CASE WHEN event_at > %(horizon)s THEN 'future' ELSE 'too_old' END,
+               'date ' || event_at, raw, now() FROM out
+        """,
+        {"horizon": horizon, "oldest": oldest},
     )
-    cursor.execute("DELETE FROM _cdr_rec WHERE event_at < %s", [oldest])
     # R-CON-6: a number is never reused, but a ported number may come back: the contract holding it at the
     # event's time is the latest one created before it and not terminated by then.
     # First the live line holding the number (at most one: a unique index), which serves almost every record;
     # then, for the others, the line that held it at the event's time among the terminated ones.
+    # Taken once: a repeat inside the batch (same network, record id and time) is a duplicate here — the first
+    # occurrence is kept; a record stored before (an earlier batch) is one at the insert (ON CONFLICT DO
+    # NOTHING on its unique key) — counted below.
     cursor.execute(
         """
         CREATE TEMP TABLE _cdr_att ON COMMIT DROP AS
-        SELECT r.line_no, r.record_id, r.msisdn, r.event_at, r.service, r.direction, r.country, r.usage_zone,
-               r.destination, r.dest_country, r.dest_zone, r.quantity, r.premium, r.premium_billable,
-               r.premium_fee, r.case_key, c.id AS contract_id, c.partner_id,
+        SELECT DISTINCT ON (r.record_id, r.event_at)
+               r.seq, r.file_id, r.line_no, r.record_id, r.msisdn, r.event_at, r.service, r.direction,
+               r.country, r.usage_zone, r.destination, r.dest_country, r.dest_zone, r.quantity, r.premium,
+               r.premium_billable, r.premium_fee, r.case_key, c.id AS contract_id, c.partner_id,
                date_trunc('month', r.event_at AT TIME ZONE 'Europe/Paris')::date AS month
         FROM _cdr_rec r
         LEFT JOIN contracts_contract c ON c.msisdn = r.msisdn AND c.state <> 'terminated'
              AND c.created_at <= r.event_at
+        ORDER BY r.record_id, r.event_at, r.seq
         """
     )
+    in_batch_duplicates: dict[int, int] = {}
+    if cursor.rowcount != _scalar(cursor, "SELECT count(*) FROM _cdr_rec"):
+        cursor.execute(
+            "SELECT r.file_id, count(*) - count(a.seq) FROM _cdr_rec r LEFT JOIN _cdr_att a USING (seq) "
+            "GROUP BY r.file_id"
+        )
+        in_batch_duplicates = dict(cursor.fetchall())
     cursor.execute(
         """
         UPDATE _cdr_att a SET contract_id = h.id, partner_id = h.partner_id
         FROM (
-            SELECT DISTINCT ON (a.line_no) a.line_no, c.id, c.partner_id
+            SELECT DISTINCT ON (a.seq) a.seq, c.id, c.partner_id
             FROM _cdr_att a JOIN contracts_contract c ON c.msisdn = a.msisdn AND c.state = 'terminated'
                  AND c.created_at <= a.event_at AND c.terminated_at > a.event_at
             WHERE a.contract_id IS NULL
-            ORDER BY a.line_no, c.created_at DESC
+            ORDER BY a.seq, c.created_at DESC
         ) h
-        WHERE a.line_no = h.line_no
+        WHERE a.seq = h.seq
         """
     )
     cursor.execute(
-        "INSERT INTO usage_cdrquarantine (file_id, line_no, reason, detail, raw, created_at) "
-        "SELECT %s, a.line_no, 'unknown_number', 'aucune ligne ne détenait le ' || a.msisdn || ' le ' || "
-        "a.event_at, r.raw, now() FROM _cdr_att a JOIN _cdr_rec r USING (line_no) WHERE a.contract_id IS NULL",
-        [file_id],
+        """
+        WITH out AS (DELETE FROM _cdr_att WHERE contract_id IS NULL RETURNING seq, file_id, line_no, msisdn,
+                                                                                event_at)
+        INSERT INTO usage_cdrquarantine (file_id, line_no, reason, detail, raw, created_at)
+        SELECT o.file_id, o.line_no, 'unknown_number',
+               'aucune ligne ne détenait le ' || o.msisdn || ' le ' || o.event_at, r.raw, now()
+        FROM out o JOIN _cdr_rec r USING (seq)
+        """
     )
-    cursor.execute("DELETE FROM _cdr_att WHERE contract_id IS NULL")
-    # Taken once: a repeat inside this file is a duplicate here; a record stored before (an earlier file) is
-    # one at the insert (ON CONFLICT DO NOTHING on its unique key) — counted below.
-    cursor.execute(
-        "DELETE FROM _cdr_att a USING _cdr_att b WHERE a.record_id = b.record_id "
-        "AND a.event_at = b.event_at AND a.line_no > b.line_no"
-    )
-    report.duplicates = cursor.rowcount
     cursor.execute("SELECT DISTINCT month FROM _cdr_att")
     months = [row[0] for row in cursor.fetchall()]
     partitions.ensure_partitions(months)
 
     _rate(cursor, network)
+    # Temporary tables have no statistics until analysed: without them the planner guesses sizes and sorts the
+    # whole batch to merge-join the handful of allowance and fair-use rows.
+    cursor.execute("ANALYZE _cdr_rated (contract_id, allowance, fair_use)")
+    cursor.execute("ANALYZE _cdr_rank")
     cursor.execute(
         f"CREATE TEMP TABLE _cdr_final ON COMMIT DROP AS {FINAL_SQL}",  # noqa: S608 — a module constant
         {"network": network, "cptd": rules.CPTD_INCLUDED_BYTES, "max_call": rules.FAIR_USE_MAX_CALL_SECONDS},
@@ -238,22 +323,23 @@ def _run(cursor, report: IngestReport, file_id: int, network: str, data: bytes) 
         "direction text, event_at timestamptz) ON COMMIT DROP"
     )
     # One statement: store the records (ins: a record already stored is skipped), and with the rows really
-    # inserted only, upsert the counters (up) and keep what the alerts need (_cdr_new).
+    # inserted only, upsert the counters (up) and keep what the alerts need (_cdr_new). Every data-modifying
+    # part of a WITH runs to completion, read or not; the result is per file.
     cursor.execute(
         """
         WITH ins AS (
             INSERT INTO usage_cdr (event_at, network, record_id, file_id, line_no, partner_id, contract_id,
                 month, msisdn, service, category, direction, usage_zone, dest_zone, destination, country, label,
                 quantity, oop_quantity, amount_ht, unpriced, premium, premium_billable, rule)
-            SELECT event_at, %(network)s, record_id, %(file)s, line_no, partner_id, contract_id, month, msisdn,
+            SELECT event_at, %(network)s, record_id, file_id, line_no, partner_id, contract_id, month, msisdn,
                 service, category, direction, usage_zone, dest_zone, left(destination, 20),
                 CASE WHEN service <> 'data' AND direction = 'out' THEN dest_country ELSE country END, label,
                 quantity, oop, amount, unpriced, premium, premium_billable, rule
             FROM _cdr_final
             ON CONFLICT (network, record_id, event_at) DO NOTHING
-            RETURNING line_no
+            RETURNING file_id, line_no
         ), new AS (
-            SELECT f.* FROM ins JOIN _cdr_final f USING (line_no)
+            SELECT f.* FROM ins JOIN _cdr_final f USING (file_id, line_no)
         ), agg AS (
             SELECT partner_id, contract_id, month, metric, czone,
                    sum(quantity) AS quantity, sum(oop) AS oop, coalesce(sum(amount), 0) AS amount,
@@ -275,47 +361,64 @@ def _run(cursor, report: IngestReport, file_id: int, network: str, data: bytes) 
                 valued_ht = usage_counter.valued_ht + EXCLUDED.valued_ht,
                 events = usage_counter.events + EXCLUDED.events,
                 updated_at = EXCLUDED.updated_at
-            RETURNING contract_id
         ), kept AS (
             INSERT INTO _cdr_new SELECT contract_id, month, metric, czone, service, direction, event_at FROM new
-            RETURNING 1
+        ), rated AS (
+            SELECT file_id, count(*) AS rated FROM _cdr_final GROUP BY file_id
+        ), taken AS (
+            SELECT file_id, count(*) AS taken, count(DISTINCT contract_id) AS contracts
+            FROM new GROUP BY file_id
         )
-        SELECT (SELECT count(*) FROM ins), (SELECT count(DISTINCT contract_id) FROM up),
-               (SELECT count(*) FROM _cdr_final), (SELECT count(*) FROM kept)
+        SELECT rated.file_id, rated.rated, coalesce(taken.taken, 0), coalesce(taken.contracts, 0)
+        FROM rated LEFT JOIN taken USING (file_id)
         """,
-        {"network": network, "file": file_id},
+        {"network": network},
     )
-    taken, contracts, rated, _kept = cursor.fetchone()
-    report.duplicates += rated - taken
-    report.taken, report.contracts = taken, contracts
+    counts = {file_id: (rated, taken, contracts) for file_id, rated, taken, contracts in cursor.fetchall()}
     cursor.execute(
-        "SELECT reason, count(*) FROM usage_cdrquarantine WHERE file_id = %s GROUP BY reason", [file_id]
+        "SELECT file_id, reason, count(*) FROM usage_cdrquarantine WHERE file_id = ANY(%s) GROUP BY 1, 2",
+        [[r.file_id for r in live]],
     )
-    report.quarantine_reasons = dict(cursor.fetchall())
-    report.quarantined = sum(report.quarantine_reasons.values())
-    cursor.execute(
-        "UPDATE usage_cdrfile SET state = 'done', lines = %s, taken = %s, duplicates = %s, quarantined = %s, "
-        "finished_at = now() WHERE id = %s",
-        [report.lines, report.taken, report.duplicates, report.quarantined, file_id],
+    reasons: dict[int, dict[str, int]] = {}
+    for file_id, reason, count in cursor.fetchall():
+        reasons.setdefault(file_id, {})[reason] = count
+    for report in live:
+        rated, taken, contracts = counts.get(report.file_id, (0, 0, 0))
+        report.taken, report.contracts = taken, contracts
+        report.duplicates = in_batch_duplicates.get(report.file_id, 0) + rated - taken
+        report.quarantine_reasons = reasons.get(report.file_id, {})
+        report.quarantined = sum(report.quarantine_reasons.values())
+        report.batch_files = len(live)
+    execute_values(
+        cursor.cursor,
+        "UPDATE usage_cdrfile f SET state = 'done', lines = v.lines, taken = v.taken, duplicates = v.duplicates, "
+        "quarantined = v.quarantined, finished_at = now() FROM (VALUES %s) AS v(id, lines, taken, duplicates, "
+        "quarantined) WHERE f.id = v.id",
+        [(r.file_id, r.lines, r.taken, r.duplicates, r.quarantined) for r in live],
     )
     from .services import usage_after_ingestion
 
-    report.alerts = usage_after_ingestion(cursor=cursor, network=network)
+    alerts = usage_after_ingestion(cursor=cursor, network=network)
+    for report in live:
+        report.alerts = alerts
 
 
 def _scalar(cursor, sql: str) -> int:
     cursor.execute(sql)
-    row = cursor.fetchone()
-    return int(row[0]) if row else 0
+    return int(cursor.fetchone()[0])
 
 
-def _read_lines(fmt, text: str) -> tuple[io.StringIO, list[tuple[int, str, str, str]]]:
-    """The good lines as ``COPY`` text (line number, typed columns, the line itself) and the bad ones (line
-    number, reason, detail, line). A good line holds no tab nor backslash (its format's expression allows
-    neither), so it needs no escaping. Empty lines are skipped; line numbers count the header as line 1."""
+def _read_lines(
+    fmt, text: str, file_id: int, seq: int
+) -> tuple[io.StringIO, list[tuple[int, str, str, str]], int]:
+    """The good lines as ``COPY`` text (batch sequence, file, line number, typed columns, the line itself),
+    the bad ones (line number, reason, detail, line) and the next sequence number. A good line holds no tab
+    nor backslash (its format's expression allows neither), so it needs no escaping. Empty lines are skipped;
+    line numbers count the header as line 1."""
     good = io.StringIO()
     bad = []
     read = fmt.read
+    write = good.write
     for no, line in enumerate(text.split("\n"), start=2):
         if line.endswith("\r"):
             line = line[:-1]
@@ -323,11 +426,12 @@ def _read_lines(fmt, text: str) -> tuple[io.StringIO, list[tuple[int, str, str, 
             continue
         typed, reason, detail = read(line)
         if typed is not None:
-            good.write(f"{no}\t{typed}\t{line}\n")
+            seq += 1
+            write(f"{seq}\t{file_id}\t{no}\t{typed}\t{line}\n")
         else:
             bad.append((no, reason, detail, line))
     good.seek(0)
-    return good, bad
+    return good, bad, seq
 
 
 def _utf8_lines(body: bytes) -> tuple[bytes, list[tuple[int, str]]]:
@@ -394,7 +498,7 @@ _PLAN_SQL = """
 #: catalog's usage rates (NULL: « à tarifer ») and euro valuation — the ``f`` of the storing statement.
 FINAL_SQL = """
         WITH a AS (  -- the few records drawing on a monthly allowance: used so far, in time order
-            SELECT r.line_no,
+            SELECT r.seq,
                    CASE r.allowance WHEN 'travel_usca_voice' THEN p.travel_voice
                                     WHEN 'travel_usca_sms' THEN p.travel_sms
                                     WHEN 'cptd_data' THEN %(cptd)s
@@ -422,7 +526,7 @@ FINAL_SQL = """
                              THEN greatest(0, least(r.quantity, a.used_after - a.allow_limit))
                         ELSE 0 END AS oop
             FROM _cdr_rated r
-            LEFT JOIN a USING (line_no)
+            LEFT JOIN a USING (seq)
             LEFT JOIN _cdr_rank k ON k.contract_id = r.contract_id AND k.month = r.month
                  AND k.kind = r.fair_use AND k.party = r.destination
         )

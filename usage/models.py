@@ -101,6 +101,7 @@ class Cdr(models.Model):
     id = models.BigAutoField(primary_key=True)
     event_at = models.DateTimeField(_("date"))
     network = models.CharField(_("réseau"), max_length=10, choices=Network.choices)
+    # network and record_id are COLLATE "C" in the database (migration 0003: byte order for the unique key)
     record_id = models.CharField(_("identifiant opérateur"), max_length=40)
     file = models.ForeignKey(CdrFile, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     line_no = models.PositiveIntegerField(_("ligne du fichier"))

@@ -236,9 +236,8 @@ def alerts_check(*, contract_ids: list[int], month: dt.date | None = None) -> li
     counters: dict[int, dict[tuple[str, str], tuple[int, Decimal]]] = defaultdict(dict)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT u.contract_id, u.metric, u.zone, u.quantity, u.valued_ht FROM unnest(%s::bigint[]) AS x(id) "
-            "JOIN LATERAL (SELECT * FROM usage_counter c WHERE c.contract_id = x.id AND c.month = %s "
-            "AND c.metric IN ('data', 'roaming_data')) u ON true",
+            "SELECT contract_id, metric, zone, quantity, valued_ht FROM usage_counter "
+            "WHERE contract_id = ANY(%s) AND month = %s AND metric IN ('data', 'roaming_data')",
             [ids, month],
         )
         for contract_id, metric, zone, quantity, valued in cursor.fetchall():
@@ -413,28 +412,45 @@ def _pickup_lock(network: str | None):
 
 
 def _ingest_folder(folder: Path, network: str | None) -> list:
-    from .ingestion import ingest_path, network_of
+    """The files waiting in ``folder``, in batches (``ingestion.batches``: one network, at most
+    ``CDR_BATCH_MAX_BYTES`` each, one transaction each); a batch that fails is taken again file by file, so
+    one bad file holds up no other."""
+    from .ingestion import Source, batches, ingest_batch, network_of
 
-    reports = []
     names = (p for p in folder.iterdir() if p.is_file() and network_of(p.name))
-    for path in sorted(p for p in names if network is None or network_of(p.name) == network):
-        try:
-            report = ingest_path(path)
-        except FileNotFoundError:
-            continue  # another worker took and archived it
-        except Exception:
-            # Nothing of the file was kept (one transaction): it stays in the folder and is tried again at the
-            # next pick-up; the files after it are not held up.
-            logger.exception("CDR file %s not ingested; it will be tried again", path.name)
-            continue
-        reports.append(report)
-        archive = folder / "archive" / timezone.localdate().strftime("%Y-%m")
-        archive.mkdir(parents=True, exist_ok=True)
+    paths = sorted(p for p in names if network is None or network_of(p.name) == network)
+    reports = []
+    for batch in batches(paths):
+        groups = [batch]
+        while groups:
+            group = groups.pop(0)
+            try:
+                taken = ingest_batch([Source.of_path(path) for path in group])
+            except FileNotFoundError:
+                # another worker took and archived one of them: the rest, one by one
+                groups = [[path] for path in group if path.exists()] + groups if len(group) > 1 else groups
+                continue
+            except Exception:
+                if len(group) > 1:
+                    groups = [[path] for path in group] + groups
+                    continue
+                # Nothing of the file was kept (one transaction): it stays in the folder and is tried again at
+                # the next pick-up; the files after it are not held up.
+                logger.exception("CDR file %s not ingested; it will be tried again", group[0].name)
+                continue
+            reports += taken
+            _archive(folder, group)
+    return reports
+
+
+def _archive(folder: Path, paths: list[Path]) -> None:
+    archive = folder / "archive" / timezone.localdate().strftime("%Y-%m")
+    archive.mkdir(parents=True, exist_ok=True)
+    for path in paths:
         try:
             os.replace(path, archive / path.name)
         except FileNotFoundError:
             pass
-    return reports
 
 
 def cdr_partitions_drop_old(*, now: dt.datetime | None = None) -> list[str]:

@@ -223,3 +223,61 @@ def test_two_workers_on_one_file_at_once_take_it_once(line):
     assert [r.already for r in reports].count(True) == 1
     assert counter(c).quantity == 50_000_000
     assert CdrFile.objects.count() == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_batch_of_files_counts_as_the_same_files_taken_one_by_one(line):
+    """Files waiting together are taken in one transaction (``ingest_batch``): the same records, counters and
+    quarantine as file by file; a record repeated in the batch's second file is its duplicate; a file of the
+    batch taken before is skipped."""
+    from usage.ingestion import Source, ingest_batch
+
+    one, two = line("OR-ILL-10G-NB", msisdn="0612000031"), line("OR-ILL-10G-NB", msisdn="0612000032")
+    record = orange_line("0612000031", paris(2026, 12, 15, 9, 0), "DATA", ko=1000, ticket="OR-B-1")
+    first = orange_file(
+        record,
+        orange_line("0612000032", paris(2026, 12, 15, 9, 1), "VOIX", to="33612999999", seconds=60),
+        orange_line("0699999999", paris(2026, 12, 15, 9, 2), "DATA", ko=10),  # no such line
+    )
+    second = orange_file(record, orange_line("0612000031", paris(2026, 12, 15, 10, 0), "DATA", ko=500))
+    before = ingest_bytes(name=orange_name(), data=orange_file(record.replace("OR-B-1", "OR-B-0")))
+    reports = ingest_batch(
+        [
+            Source.of_bytes(orange_name(), first),
+            Source.of_bytes(orange_name(), second),
+            Source.of_bytes(orange_name(), orange_file(record.replace("OR-B-1", "OR-B-0"))),
+        ]
+    )
+    assert before.taken == 1
+    a, b, again = reports
+    assert (a.taken, a.duplicates, a.quarantined, a.contracts) == (2, 0, 1, 2)
+    assert (b.taken, b.duplicates, b.quarantined, b.contracts) == (1, 1, 0, 1)
+    assert again.already and again.taken == 0
+    assert a.batch_files == b.batch_files == 2 and "lot de 2 fichiers" in a.summary()
+    assert counter(one).quantity == 2_500_000 and counter(two, "voice").quantity == 60
+    assert CdrQuarantine.objects.get().reason == "unknown_number"
+    done = CdrFile.objects.filter(pk__in=[a.file_id, b.file_id]).values_list("taken", "duplicates", "state")
+    assert sorted(done) == [(1, 1, "done"), (2, 0, "done")]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_files_in_batches_of_one_network_up_to_the_size_limit(tmp_path, settings):
+    from usage.ingestion import batches
+
+    settings.CDR_BATCH_MAX_BYTES = 250
+    paths = []
+    for name, size in (
+        ("ORANGE_CDR_2026121509.csv", 100),
+        ("ORANGE_CDR_2026121510.csv", 100),
+        ("ORANGE_CDR_2026121511.csv", 100),
+        ("BYT_20261215_09_CDR.txt", 100),
+        ("ORANGE_CDR_2026121512.csv", 400),
+    ):
+        (tmp_path / name).write_bytes(b"x" * size)
+        paths.append(tmp_path / name)
+    assert [[p.name[-6:-4] if p.name.startswith("OR") else "BY" for p in b] for b in batches(paths)] == [
+        ["09", "10"],
+        ["11"],
+        ["BY"],
+        ["12"],
+    ]

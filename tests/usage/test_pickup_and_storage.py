@@ -136,17 +136,24 @@ def test_a_file_that_fails_stays_for_the_next_pick_up_and_does_not_hold_up_the_o
         (tmp_path / name).write_bytes(
             orange_file(orange_line("0612300006", paris(2026, 12, 15, 9, minute), "DATA", ko=1000))
         )
-    real = usage.ingestion.ingest_path
+    real = usage.ingestion.Source.of_path
 
     def failing(path):
-        if path.name == first:
-            raise RuntimeError("disque plein")
-        return real(path)
+        source = real(path)
+        if source.name != first:
+            return source
 
-    monkeypatch.setattr(usage.ingestion, "ingest_path", failing)
+        def read():
+            raise RuntimeError("disque plein")
+
+        return usage.ingestion.Source(name=source.name, read=read)
+
+    # The two files form one batch; it fails, and is taken again file by file: the good one goes through.
+    monkeypatch.setattr(usage.ingestion.Source, "of_path", failing)
     assert ingest_dropped_files_task(network="orange") == 1
     assert (tmp_path / first).exists() and not (tmp_path / second).exists()
-    monkeypatch.setattr(usage.ingestion, "ingest_path", real)
+    assert CdrFile.objects.get().name == second
+    monkeypatch.setattr(usage.ingestion.Source, "of_path", real)
     assert ingest_dropped_files_task(network="orange") == 1
     assert not (tmp_path / first).exists()
 

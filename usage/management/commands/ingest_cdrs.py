@@ -1,5 +1,5 @@
 """``manage.py ingest_cdrs PATH…``: take operator CDR files (or every file of folders) exactly once, with a
-progress bar — the same ingestion as the beat task (``usage.ingestion``)."""
+progress bar, in batches like the beat task (``usage.ingestion``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from usage.ingestion import ingest_path, network_of
+from usage.ingestion import Source, batches, ingest_batch, network_of
 
 
 class Command(BaseCommand):
@@ -29,12 +29,15 @@ class Command(BaseCommand):
                 raise CommandError(f"Introuvable : {raw}")
         totals = {"taken": 0, "duplicates": 0, "quarantined": 0, "alerts": 0}
         with tqdm(total=sum(f.stat().st_size for f in files), unit="o", unit_scale=True, disable=None) as bar:
-            for path in files:
-                report = ingest_path(path)
-                for key in totals:
-                    totals[key] += getattr(report, key)
-                bar.update(path.stat().st_size)
-                bar.write(report.summary())
+            # Files of one network that follow each other are taken in batches (one transaction each).
+            for batch in batches(files):
+                reports = ingest_batch([Source.of_path(path) for path in batch])
+                for report in reports:
+                    for key in ("taken", "duplicates", "quarantined"):
+                        totals[key] += getattr(report, key)
+                    bar.write(report.summary())
+                totals["alerts"] += reports[-1].alerts
+                bar.update(sum(path.stat().st_size for path in batch))
         self.stdout.write(
             f"{len(files)} fichier(s) : {totals['taken']} enregistrement(s) intégré(s), "
             f"{totals['duplicates']} doublon(s), {totals['quarantined']} en quarantaine, "
