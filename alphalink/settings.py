@@ -258,7 +258,7 @@ CDR_FUTURE_TOLERANCE_SECONDS = env.int("CDR_FUTURE_TOLERANCE_SECONDS", default=3
 CDR_PICKUP_SECONDS = env.float("CDR_PICKUP_SECONDS", default=60.0)
 # Files waiting together (a backlog, a busy hour) are taken in batches of one network up to this size, one
 # transaction each: a line's counters and alerts are then updated once per batch (usage/ingestion.py).
-CDR_BATCH_MAX_BYTES = env.int("CDR_BATCH_MAX_BYTES", default=64 * 1024 * 1024)
+CDR_BATCH_MAX_BYTES = env.int("CDR_BATCH_MAX_BYTES", default=16 * 1024 * 1024)
 # work_mem of an ingestion transaction (its hash aggregates and sorts stay in memory).
 CDR_WORK_MEM = env.str("CDR_WORK_MEM", default="64MB")
 for _network in ("orange", "bouygues"):  # one stream per network, side by side (usage.services)

@@ -65,13 +65,16 @@ def partner_notify(
     dedup_key: str | None,
     ref=None,
     audience: str | None = None,
+    recipients: list[str] | None = None,
 ) -> list[OutboxMessage]:
     """Queue one email per recipient of the partner (see ``partner_recipients``, or with ``audience`` the staff
-    who opted in, ``partner_staff_recipients``); none if it has none.
+    who opted in, ``partner_staff_recipients``); none if it has none. A caller notifying many times in a row
+    may pass the ``recipients`` it looked up once (the same lists).
 
     ``template`` may be ``"notifications/email/partner_message"``: a generic layout reading ``title``,
     ``intro``, ``details`` (a list of (label, value) pairs) and ``outro`` from ``context``."""
-    recipients = partner_staff_recipients(partner, audience) if audience else partner_recipients(partner)
+    if recipients is None:
+        recipients = partner_staff_recipients(partner, audience) if audience else partner_recipients(partner)
     if not recipients:
         logger.warning("partner %s has no notification recipient; %r not sent", partner.pk, subject)
     return [

@@ -153,12 +153,19 @@ def _wake_sender() -> None:
         logger.warning("outbox: could not wake the sender; beat will flush", exc_info=True)
 
 
+def _queued(partner: Partner, dedup_key: str) -> OutboxMessage | None:
+    """The message already queued under ``dedup_key`` for the partner (at most one: a unique constraint). No
+    ORDER BY: ``.first()`` would order by id, and the planner may then walk the primary key instead of the
+    (partner, dedup_key) index."""
+    return next(iter(OutboxMessage.objects.filter(partner=partner, dedup_key=dedup_key).order_by()[:1]), None)
+
+
 def _insert(
     *, partner: Partner, dedup_key: str | None, fields: dict, attachments: Sequence[Attachment] = ()
 ) -> OutboxMessage:
     """Insert one row (and its attachments) unless ``dedup_key`` is already queued for the partner."""
     if dedup_key:
-        existing = OutboxMessage.objects.filter(partner=partner, dedup_key=dedup_key).first()
+        existing = _queued(partner, dedup_key)
         if existing is not None:
             return existing
     try:
@@ -180,7 +187,7 @@ def _insert(
     except IntegrityError:
         if not dedup_key:
             raise
-        existing = OutboxMessage.objects.filter(partner=partner, dedup_key=dedup_key).first()
+        existing = _queued(partner, dedup_key)
         if existing is None:
             raise
         return existing
@@ -218,7 +225,7 @@ def outbox_enqueue_email(
     to = _clean_email(to)
     dedup_key = dedup_key_join(dedup_key)
     if dedup_key:
-        existing = OutboxMessage.objects.filter(partner=partner, dedup_key=dedup_key).first()
+        existing = _queued(partner, dedup_key)
         if existing is not None:
             return existing
     text, html = _render_email(template, {"partner": partner, **context})

@@ -30,7 +30,7 @@ from contracts import datablocks
 from contracts.selectors import topup_volume_for_month
 from core.clock import month_start
 from core.money import format_bytes
-from notifications.partners import AUDIENCE_USAGE_ALERTS, partner_notify
+from notifications.partners import AUDIENCE_USAGE_ALERTS, partner_notify, partner_staff_recipients
 from notifications.services import outbox_enqueue_sms
 from partners.models import Partner
 
@@ -258,9 +258,14 @@ def alerts_check(*, contract_ids: list[int], month: dt.date | None = None) -> li
                 to_block.append((line, watch))
     created = _insert_alerts(candidates, month, now)
     by_key = {(line.id, w.scope, w.zone, t): (line, w) for line, w, t, _u in candidates}
+    # One lookup per partner of its row and of the staff who opted in, not one per alert.
+    partners = Partner.objects.in_bulk({line.partner_id for line in lines})
+    recipients = {
+        pk: partner_staff_recipients(partner, AUDIENCE_USAGE_ALERTS) for pk, partner in partners.items()
+    }
     for alert in created:
         line, watch = by_key[(alert.contract_id, alert.scope, alert.zone, alert.threshold)]
-        _notify(alert, line, watch)
+        _notify(alert, line, watch, partners[line.partner_id], recipients[line.partner_id])
     for line, watch in to_block:
         datablocks.contract_data_block(
             contract_id=line.id,
@@ -319,7 +324,9 @@ def _block_reason(watch: rules.Watch) -> str:
     }
 
 
-def _notify(alert: UsageAlert, line: _Line, watch: rules.Watch) -> None:
+def _notify(
+    alert: UsageAlert, line: _Line, watch: rules.Watch, partner: Partner, recipients: list[str]
+) -> None:
     """R-ALR-4: an SMS to the line's user and an email to the partner's users, through the outbox."""
     what = _what(watch)
     used = _amount(alert.used, alert.unit)
@@ -334,7 +341,6 @@ def _notify(alert: UsageAlert, line: _Line, watch: rules.Watch) -> None:
     }
     if blocked:
         sms += " " + _("La data est coupée jusqu'au 1er du mois prochain ou jusqu'à une recharge.")
-    partner = Partner.objects.get(pk=line.partner_id)
     # Data only, M2M and compteur data lines have no SMS: the contact mobile of the line, if any, is told.
     to = line.msisdn if line.range in rules.UNLIMITED_RANGES | {rules.COMPTEUR} else line.contact_mobile
     if to:
@@ -370,6 +376,7 @@ def _notify(alert: UsageAlert, line: _Line, watch: rules.Watch) -> None:
         dedup_key=f"usage-alert-{alert.pk}",
         ref=alert,
         audience=AUDIENCE_USAGE_ALERTS,  # R-ALR-4: the staff who opted in to « Alertes de consommation »
+        recipients=recipients,
     )
 
 
