@@ -14,7 +14,7 @@ import uuid
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from catalog.labels import zone_label
@@ -210,6 +210,17 @@ class Contract(models.Model):
         indexes = [
             models.Index(fields=["partner", "state"], name="contract_partner_state_idx"),
             models.Index(fields=["partner", "client", "state"], name="contract_partner_client_idx"),
+            # Self-care « Mon parc » (R-SC-4): a client's lines in line-number order, id as the tiebreaker — any
+            # page of the default sort is an index-only scan.
+            models.Index(fields=["partner", "client", "msisdn", "id"], name="contract_client_msisdn_idx"),
+            # … and in descending order with the lines without a number last (« -ligne »), both read either way.
+            models.Index(
+                F("partner"),
+                F("client"),
+                F("msisdn").desc(nulls_last=True),
+                F("id").desc(),
+                name="contract_client_msisdn_d_idx",
+            ),
             models.Index(fields=["partner", "msisdn"], name="contract_partner_msisdn_idx"),
             models.Index(fields=["partner", "-created_at"], name="contract_partner_created_idx"),
         ]

@@ -381,6 +381,94 @@ def test_R_SC_4_client_never_sees_another_clients_lines_same_partner_or_not(
     assert "Mon utilisateur" in exported and "Secret-A2" not in exported and "Secret-B" not in exported
 
 
+# --- sorting on data %, deep pages ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def usage_fleet(client_account, order):
+    """12 lines (envelope 10 Go): ties on data %, lines without any counter (0 %), a line without an envelope
+    (no data %: last in both directions), a Europe counter, a top-up, and a line with no number (pending)."""
+    no_envelope = OrderFactory(
+        client=client_account, offer=OfferFactory(code="T-FLEET-NOENV", label="Voix seule", data_bytes=None)
+    )
+    used = {  # msisdn → GB used this month (France + Europe)
+        "0600000001": 5,
+        "0600000002": 2,
+        "0600000003": 5,  # ties with …01: by line number
+        "0600000004": None,  # no counter: 0 %
+        "0600000005": 8,
+        "0600000006": None,
+        "0600000007": 2,
+        "0600000008": 1,
+        "0600000009": 5,
+        "0600000010": None,
+    }
+    lines = {n: line(order, msisdn=n) for n in used}
+    for n, gb in used.items():
+        if gb:
+            UsageCounterFactory(contract=lines[n], quantity=(gb - 1 if n == "0600000009" else gb) * GB)
+    UsageCounterFactory(contract=lines["0600000009"], zone="europe", quantity=GB)  # 4 + 1 = 5 Go
+    topup(lines["0600000005"], 10 * GB)  # 8 / (10 + 10) = 40 %
+    lines["0600000011"] = line(no_envelope, msisdn="0600000011")
+    UsageCounterFactory(contract=lines["0600000011"], quantity=3 * GB)
+    lines[None] = line(order, msisdn=None, state=Contract.State.PENDING)  # no number yet: 0 %
+    return lines
+
+
+DATA_DESC = [  # 50 % ×3 by number, 40 %, 20 % ×2, 10 %, 0 % ×4 (no number last), then no envelope
+    "0600000001",
+    "0600000003",
+    "0600000009",
+    "0600000005",
+    "0600000002",
+    "0600000007",
+    "0600000008",
+    "0600000004",
+    "0600000006",
+    "0600000010",
+    None,
+    "0600000011",
+]
+DATA_ASC = [  # 0 % ×4, 10 %, 20 % ×2, 40 %, 50 % ×3, then no envelope — ties always by line number
+    "0600000004",
+    "0600000006",
+    "0600000010",
+    None,
+    "0600000008",
+    "0600000002",
+    "0600000007",
+    "0600000005",
+    "0600000001",
+    "0600000003",
+    "0600000009",
+    "0600000011",
+]
+
+
+@pytest.mark.parametrize(("sort", "expected"), [("-data", DATA_DESC), ("data", DATA_ASC)])
+def test_R_SC_4_sort_on_data_percent_ties_by_line_number_no_envelope_last_on_every_page(
+    browser, usage_fleet, sort, expected
+):
+    # page 2 (offset 10 of 12) lies past the middle: it is read from the other end, and must be the same rows
+    first = numbers(browser.get(URL, {"tri": sort, "par_page": "10"}))
+    second = numbers(browser.get(URL, {"tri": sort, "par_page": "10", "page": "2"}))
+    assert first + second == expected
+    exported = [r[0] or None for r in csv_rows(browser.get(EXPORT, {"tri": sort}))[1:]]
+    assert exported == expected
+
+
+@pytest.mark.parametrize(
+    "sort", ["ligne", "-ligne", "etat", "-livraison", "utilisateur", "site", "-offre", "sim", "-hors_forfait"]
+)
+def test_R_SC_4_pages_past_the_middle_hold_the_rows_of_the_forward_order(browser, usage_fleet, sort):
+    for i, c in enumerate(usage_fleet.values()):
+        Contract.objects.filter(pk=c.pk).update(user_name=f"U{i % 3}")  # ties on the user too
+    whole = numbers(browser.get(URL, {"tri": sort, "par_page": "50"}))
+    pages = [numbers(browser.get(URL, {"tri": sort, "par_page": "10", "page": p})) for p in ("1", "2")]
+    assert pages[0] + pages[1] == whole
+    assert [r[0] or None for r in csv_rows(browser.get(EXPORT, {"tri": sort}))[1:]] == whole
+
+
 # --- query budget -------------------------------------------------------------------------------------
 
 
@@ -404,6 +492,29 @@ def test_R_SC_4_query_budget_is_constant(
     assert len(response.context["rows"]) == expected
     with django_assert_max_num_queries(10):
         assert browser.get(URL, {**params, "page": "2"}, HTTP_HX_REQUEST="true").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"tri": "data", "page": "2"},  # past the middle: read backwards
+        {"tri": "-site", "page": "2"},
+        {"tri": "-hors_forfait", "page": "2"},
+        {"sim": "8933", "tri": "-data", "page": "2"},  # a filter: one COUNT more
+        {"ligne": "06", "tri": "utilisateur", "page": "2"},
+    ],
+)
+def test_R_SC_4_query_budget_of_deep_pages_and_filters(
+    browser, client_account, order, django_assert_max_num_queries, params
+):
+    site = SiteFactory(client=client_account)
+    for i in range(40):
+        c = line(order, site=site if i % 2 else None, sim=SimCardFactory(partner=client_account.partner))
+        UsageCounterFactory(contract=c, quantity=i * GB // 10, oop_quantity=i % 3)
+    with django_assert_max_num_queries(10):
+        response = browser.get(URL, params)
+    assert response.status_code == 200
+    assert len(response.context["rows"]) == 15  # 40 lines, 25 per page
 
 
 def test_R_SC_4_month_is_the_europe_paris_month(browser, order):
