@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "provisioning",
     "notifications",
     "usage",
+    "billing",
     "backoffice",
     "selfcare",
     "api",
@@ -273,6 +274,37 @@ CELERY_BEAT_SCHEDULE["usage.drop_old_partitions"] = {
     "schedule": 86400.0,
     "options": {"expires": 3600},
 }
+
+# billing (issue 9): the monthly run on the 1st at 06:00 Europe/Paris (CELERY_TIMEZONE) — the month just started's
+# subscriptions (à échoir) and the previous month's usage (à terme échu); safe to repeat (billing/services.py).
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["billing.billing_run"] = {
+    "task": "billing.billing_run",
+    "schedule": crontab(minute=0, hour=6, day_of_month=1),
+}
+# AlphaLink's legal identity on its invoices (French mandatory mentions). The defaults are a clearly fake demo
+# company whose SIRET and VAT number pass their checksums (python-stdnum); set the real ones in production.
+ALPHALINK_LEGAL = {
+    "name": env.str("ALPHALINK_LEGAL_NAME", default="AlphaLink DÉMO SAS (société fictive)"),
+    "legal_form": env.str("ALPHALINK_LEGAL_FORM", default="SAS au capital de 10 000 €"),
+    "rcs": env.str("ALPHALINK_LEGAL_RCS", default="RCS Paris 999 999 998 (fictif)"),
+    "siret": env.str("ALPHALINK_LEGAL_SIRET", default="99999999800019"),
+    "vat_number": env.str("ALPHALINK_LEGAL_VAT", default="FR11999999998"),
+    "address_lines": env.list("ALPHALINK_LEGAL_ADDRESS", default=["1 rue de la Démonstration"]),
+    "postcode": env.str("ALPHALINK_LEGAL_POSTCODE", default="75001"),
+    "city": env.str("ALPHALINK_LEGAL_CITY", default="Paris"),
+    "country": "FR",
+    "email": env.str("ALPHALINK_LEGAL_EMAIL", default="facturation@alphalink.localhost"),
+    "iban": env.str("ALPHALINK_LEGAL_IBAN", default="FR7630006000011234567890189"),
+}
+BILLING_INVOICE_PREFIX = env.str("BILLING_INVOICE_PREFIX", default="FA")
+BILLING_PAYMENT_DAYS = env.int("BILLING_PAYMENT_DAYS", default=30)
+BILLING_LATE_PENALTY_RATE = env.str(
+    "BILLING_LATE_PENALTY_RATE",
+    default="la BCE (refinancement le plus récent) majoré de 10 points",
+)
+BILLING_RENDER_PDF_ON_ISSUE = env.bool("BILLING_RENDER_PDF_ON_ISSUE", default=True)
 
 # Email: console by default; SMTP when EMAIL_URL is set (smtp://host:port).
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

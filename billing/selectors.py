@@ -1,0 +1,46 @@
+"""Billing reads, scoped by who looks (STYLE 2): a partner sees its own invoices and charges only."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from partners.models import Partner
+
+from . import rules
+from .models import Charge, Invoice
+
+
+def invoice_list(partner: Partner) -> QuerySet[Invoice]:
+    """The partner's issued invoices and credit notes from AlphaLink, latest first."""
+    return Invoice.objects.filter(
+        customer_partner=partner, issuer_partner__isnull=True, state=Invoice.State.ISSUED
+    ).order_by("-issue_date", "-sequence")
+
+
+def invoice_get_for_actor_or_404(partner: Partner, invoice_id: int) -> Invoice:
+    """The same 404 for a missing invoice and for another partner's (STYLE 16)."""
+    invoice = invoice_list(partner).filter(pk=invoice_id).first()
+    if invoice is None:
+        raise Http404
+    return invoice
+
+
+def charges_pending(partner: Partner, month: dt.date) -> QuerySet[Charge]:
+    """The charges not invoiced yet that an invoice of ``month`` would hold (the « Frais » to come)."""
+    advance_until, arrears_until = rules.invoice_horizon(month)
+    return (
+        Charge.objects.filter(partner=partner, invoice__isnull=True)
+        .filter(month__lte=advance_until)
+        .exclude(mode=Charge.Mode.ARREARS, month__gt=arrears_until)
+        .order_by("contract_id", "month", "kind", "id")
+    )
+
+
+def charges_unpriced(partner: Partner) -> QuerySet[Charge]:
+    """The partner's open charges the catalog does not price yet (they block its invoice)."""
+    return Charge.objects.filter(partner=partner, invoice__isnull=True, amount_ht__isnull=True).order_by(
+        "missing_price", "contract_id"
+    )
