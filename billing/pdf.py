@@ -5,11 +5,18 @@ needs WeasyPrint and factur-x, which the billing run itself does not."""
 
 from __future__ import annotations
 
+import importlib
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Invoice
+
+
+def _documents():
+    """``billing.documents`` (the Factur-X module), imported on first use."""
+    return importlib.import_module("billing.documents")
 
 
 def _party(documents, data: dict):
@@ -28,8 +35,7 @@ def _party(documents, data: dict):
 def invoice_document(invoice: Invoice):
     """The ``InvoiceDocument`` of an issued invoice or credit note: identities as copied at issue, lines in
     printed order with their « client — contrat » group, totals as stored (they add up: ``rules``)."""
-    from . import documents
-
+    documents = _documents()
     if invoice.state != Invoice.State.ISSUED:
         raise ValueError(f"invoice {invoice.pk} is a draft: only an issued invoice has a document")
     lines = tuple(
@@ -80,8 +86,6 @@ def invoice_pdf_store(*, invoice_id: int) -> bool:
     """Render and store the PDF of an issued invoice once (idempotent: an invoice that has its PDF, a draft or a
     missing row is left alone). Only ``pdf`` and ``pdf_rendered_at`` change — the database refuses any other
     change to an issued invoice."""
-    from .documents import render_invoice
-
     invoice = (
         Invoice.objects.select_related("credit_note_of")
         .filter(pk=invoice_id, state=Invoice.State.ISSUED, pdf__isnull=True)
@@ -89,7 +93,7 @@ def invoice_pdf_store(*, invoice_id: int) -> bool:
     )
     if invoice is None:
         return False
-    pdf = render_invoice(invoice_document(invoice))
+    pdf = _documents().render_invoice(invoice_document(invoice))
     with transaction.atomic():
         updated = Invoice.objects.filter(pk=invoice_id, pdf__isnull=True).update(
             pdf=pdf, pdf_rendered_at=timezone.now()
