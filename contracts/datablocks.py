@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 from catalog import rules as catalog_rules
 from catalog.models import Zone
 from core.clock import month_bounds, month_start
-from core.errors import RuleViolation
+from core.errors import RuleViolation, constraint_name
 from core.money import GB, format_bytes
 from core.networks import Network
 from core.operator_kinds import RequestKind
@@ -77,11 +77,6 @@ def _lock_contract(contract_id: int) -> Contract | None:
         return None
 
 
-def _constraint_name(exc: IntegrityError) -> str:
-    diag = getattr(exc.__cause__, "diag", None)
-    return str(getattr(diag, "constraint_name", "") or "")
-
-
 def _insert_block(
     contract: Contract,
     *,
@@ -108,7 +103,7 @@ def _insert_block(
                 lift_at=lift_at,
             )
     except IntegrityError as exc:
-        if _constraint_name(exc) != _ONE_OPEN:
+        if constraint_name(exc) != _ONE_OPEN:
             raise
         return None
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from catalog import rules as catalog_rules
 from catalog.labels import roaming_choice_label, zone_label
 from catalog.models import Offer, Option, RoamingChoice
-from core.errors import RuleViolation
+from core.errors import RuleViolation, constraint_name
 from core.networks import Network
 from core.operator_kinds import RequestKind
 from inventory import services as inventory
@@ -679,10 +679,23 @@ def _check_numbers_free(*, partner: Partner, offer: Offer, lines: list[_Line]) -
             .exclude(state=Contract.State.TERMINATED)
             .values_list("msisdn", flat=True)
         )
+        # A port-in brings a number from another operator: a number of the platform's own pools (any
+        # partner's, whatever its state) is not one — porting it would take it from under its partner.
+        pooled = set(PhoneNumber.objects.filter(msisdn__in=list(ported)).values_list("msisdn", flat=True))
         for number, line in ported.items():
             if number in live:
                 raise RuleViolation(
                     _("%(line)s : le numéro %(number)s est déjà une ligne active de la plateforme.")
+                    % {"line": line.label, "number": number},
+                    field=line.field("msisdn"),
+                    rule="R-ORD-2",
+                )
+            if number in pooled:
+                raise RuleViolation(
+                    _(
+                        "%(line)s : le numéro %(number)s appartient aux numéros de la plateforme, ce n'est pas "
+                        "un numéro à porter depuis un autre opérateur."
+                    )
                     % {"line": line.label, "number": number},
                     field=line.field("msisdn"),
                     rule="R-ORD-2",
@@ -706,6 +719,31 @@ def _check_numbers_free(*, partner: Partner, offer: Offer, lines: list[_Line]) -
                     field=line.field("msisdn"),
                     rule="R-CON-6",
                 )
+
+
+def _insert_contracts(lines: list[_Line], contracts: list[Contract]) -> list[Contract]:
+    """Insert the order's contracts. A number that became live elsewhere since the checks (a concurrent order
+    porting the same number) breaks ``contract_msisdn_live_unique``: refused in French, naming the number,
+    never a server error."""
+    try:
+        with transaction.atomic():
+            return Contract.objects.bulk_create(contracts)
+    except IntegrityError as exc:
+        if constraint_name(exc) != "contract_msisdn_live_unique":
+            raise
+        numbers = [line.msisdn for line in lines if line.msisdn]
+        live = set(
+            Contract.objects.filter(msisdn__in=numbers)
+            .exclude(state=Contract.State.TERMINATED)
+            .values_list("msisdn", flat=True)
+        )
+        line = next((line for line in lines if line.msisdn in live), lines[0])
+        raise RuleViolation(
+            _("%(line)s : le numéro %(number)s vient de devenir une ligne active de la plateforme.")
+            % {"line": line.label, "number": line.msisdn or "—"},
+            field=line.field("msisdn"),
+            rule="R-ORD-2",
+        ) from exc
 
 
 def _allocate(*, partner: Partner, client: ClientAccount, offer: Offer, lines: list[_Line]) -> None:
@@ -865,7 +903,8 @@ def order_place(
         Order.options.through.objects.bulk_create(
             [Order.options.through(order_id=order.pk, option_id=o.pk) for o in options]
         )
-    contracts = Contract.objects.bulk_create(
+    contracts = _insert_contracts(
+        checked,
         [
             Contract(
                 partner=partner,
@@ -894,7 +933,7 @@ def order_place(
                 created_at=now,
             )
             for line in checked
-        ]
+        ],
     )
     contract_options: list[ContractOption] = []
     fees: list[OneOffFee] = []

@@ -33,3 +33,10 @@ class ValidationFailed(DomainError):
 
     def as_dict(self) -> dict:
         return {"message": str(self.message), "errors": [e.as_dict() for e in self.errors]}
+
+
+def constraint_name(exc: Exception) -> str:
+    """The name of the database constraint an ``IntegrityError`` broke ("" when unknown): services turn the
+    constraints they expect into ``RuleViolation`` and let any other error through."""
+    diag = getattr(exc.__cause__, "diag", None)
+    return str(getattr(diag, "constraint_name", "") or "")
