@@ -22,6 +22,16 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from partners.models import ClientAccount, Partner
+from partners.validators import validate_siret
+
+
+def validate_vat_number(value: str) -> None:
+    """A French intra-community VAT number (FR + key + SIREN), checked by python-stdnum."""
+    from django.core.exceptions import ValidationError
+    from stdnum.fr import tva
+
+    if not (value.upper().startswith("FR") and tva.is_valid(value)):
+        raise ValidationError(_("N° de TVA intracommunautaire invalide (FR + clé + SIREN)."))
 
 
 class ChargeKind(models.TextChoices):
@@ -294,8 +304,10 @@ class PartnerBillingProfile(models.Model):
 
     partner = models.OneToOneField(Partner, on_delete=models.CASCADE, related_name="billing_profile")
     legal_name = models.CharField(_("raison sociale"), max_length=200)
-    siret = models.CharField(_("SIRET"), max_length=14)
-    vat_number = models.CharField(_("n° de TVA intracommunautaire"), max_length=13)
+    siret = models.CharField(_("SIRET"), max_length=14, validators=[validate_siret])
+    vat_number = models.CharField(
+        _("n° de TVA intracommunautaire"), max_length=13, validators=[validate_vat_number]
+    )
     address = models.CharField(_("adresse"), max_length=255)
     postcode = models.CharField(_("code postal"), max_length=10)
     city = models.CharField(_("ville"), max_length=100)
