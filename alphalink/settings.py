@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "partners.middleware.HostRoutingMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "core.middleware.RejectNulMiddleware",  # %00 in a query parameter: a 400 naming it, never a database error
     "partners.middleware.DoorCsrfCookieMiddleware",  # the self-care CSRF cookie on self-care hosts
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
