@@ -337,6 +337,18 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # Throttles (429 with a French message): per authenticated user — the owner of the token — and per IP
+    # address for anonymous calls (the token endpoint). Behind the reverse proxy the client's IP is the last
+    # X-Forwarded-For hop (NUM_PROXIES, as for django-axes).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_USER", default="600/minute"),
+        "anon": env.str("API_THROTTLE_ANON", default="30/minute"),
+    },
+    "NUM_PROXIES": 1 if env.bool("BEHIND_PROXY", default=False) else None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "AlphaLink API",

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
+from rest_framework.throttling import AnonRateThrottle
 
 
 class ObtainTokenView(ObtainAuthToken):
@@ -8,6 +9,7 @@ class ObtainTokenView(ObtainAuthToken):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    throttle_classes = [AnonRateThrottle]  # DRF's ObtainAuthToken has none: per IP, beside django-axes
 
     @extend_schema(tags=["auth"])
     def post(self, request, *args, **kwargs):
