@@ -13,4 +13,5 @@ urlpatterns = [
     path("v1/", include("api.catalog_urls")),
     path("v1/", include("api.inventory_urls")),
     path("v1/", include("api.contracts_urls")),
+    path("v1/", include("api.billing_urls")),
 ]

@@ -10,14 +10,18 @@ from django.http import Http404
 from partners.models import Partner
 
 from . import rules
-from .models import Charge, Invoice
+from .models import Charge, Invoice, InvoiceLine
 
 
-def invoice_list(partner: Partner) -> QuerySet[Invoice]:
-    """The partner's issued invoices and credit notes from AlphaLink, latest first."""
-    return Invoice.objects.filter(
+def invoice_list(partner: Partner, *, month: dt.date | None = None) -> QuerySet[Invoice]:
+    """The partner's issued invoices and credit notes from AlphaLink, latest first; ``month``: those of that
+    billing month only."""
+    invoices = Invoice.objects.filter(
         customer_partner=partner, issuer_partner__isnull=True, state=Invoice.State.ISSUED
-    ).order_by("-issue_date", "-sequence")
+    )
+    if month is not None:
+        invoices = invoices.filter(period_month=month)
+    return invoices.order_by("-issue_date", "-sequence")
 
 
 def invoice_get_for_actor_or_404(partner: Partner, invoice_id: int) -> Invoice:
@@ -26,6 +30,22 @@ def invoice_get_for_actor_or_404(partner: Partner, invoice_id: int) -> Invoice:
     if invoice is None:
         raise Http404
     return invoice
+
+
+def invoice_lines(invoice: Invoice) -> QuerySet[InvoiceLine]:
+    """The printed lines of an invoice already scoped by ``invoice_get_for_actor_or_404``, in order (the group
+    « client — contrat n° (MSISDN) » is on each line)."""
+    return InvoiceLine.objects.filter(invoice=invoice).order_by("position")
+
+
+def contract_charges(partner: Partner, contract_id: int) -> QuerySet[Charge]:
+    """Every charge of one of the partner's contracts, with the invoice that holds it (if any), latest month
+    first — the « Frais » of the contract."""
+    return (
+        Charge.objects.filter(partner=partner, contract_id=contract_id)
+        .select_related("invoice")
+        .order_by("-month", "kind", "id")
+    )
 
 
 def charges_pending(partner: Partner, month: dt.date) -> QuerySet[Charge]:
