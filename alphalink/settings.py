@@ -193,6 +193,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # tasks (then reconnect), instead of opening a PostgreSQL connection per task (bench/bench_provisioning.py).
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=100)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Waking a worker after a commit (dispatcher, outbox, invoice PDF) is best effort (core/broker.py): one
+# connection attempt bounded by this many seconds, no retry; with the broker down the beat sweeps do the work.
+BROKER_WAKE_TIMEOUT_SECONDS = env.float("BROKER_WAKE_TIMEOUT_SECONDS", default=0.3)
 # `make run` without Redis: kombu's filesystem transport (messages are files under run/celery/), so a real
 # `celery worker` and `celery beat` run with no external service. Dev only: no visibility timeout, the
 # provisioning and outbox sweeps recover anything lost.

@@ -27,6 +27,7 @@ from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.broker import wake_task
 from core.clock import add_months, month_start, paris
 from core.errors import RuleViolation
 from partners.models import Partner
@@ -104,12 +105,8 @@ def _ensure_draft(invoice: Invoice) -> None:
 def _enqueue_pdf(invoice_id: int) -> None:
     if not getattr(settings, "BILLING_RENDER_PDF_ON_ISSUE", True):
         return
-    try:
-        from celery import current_app
-
-        current_app.send_task(RENDER_PDF_TASK, args=[invoice_id], retry=False)
-    except Exception:  # a broker outage never undoes an issued invoice; the PDF can be made later
-        logger.warning("could not queue the PDF of invoice %s", invoice_id, exc_info=True)
+    # a broker outage never undoes an issued invoice (one bounded attempt, logged); the PDF can be made later
+    wake_task(RENDER_PDF_TASK, args=[invoice_id])
 
 
 def invoice_issue(*, invoice: Invoice, now: dt.datetime | None = None) -> Invoice:

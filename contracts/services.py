@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from catalog import rules as catalog_rules
 from catalog.labels import roaming_choice_label, zone_label
 from catalog.models import Offer, Option, RoamingChoice
+from core.broker import wake_task
 from core.errors import RuleViolation, constraint_name
 from core.networks import Network
 from core.operator_kinds import RequestKind
@@ -276,21 +277,12 @@ def operator_request_transition(*, request: OperatorRequest, to_state: str, **ch
 
 def wake_dispatcher() -> None:
     """Ask provisioning to send due requests now, by Celery task *name* (ARCHITECTURE: contracts never imports
-    provisioning). Harmless when no worker or broker is there: the periodic sweep of issue 4 picks requests up
-    from the database anyway. In eager mode (``make run`` without Redis) the task runs in-process if it exists."""
+    provisioning). Best effort and quick when the broker is down (:func:`core.broker.wake_task`: one bounded
+    attempt, no retry): the periodic sweep picks requests up from the database anyway. In eager mode (``make run``
+    without Redis) the task runs in-process if it exists."""
     if not getattr(settings, "PROVISIONING_WAKE_ON_ORDER", True):
         return
-    try:
-        from celery import current_app
-
-        if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
-            task = current_app.tasks.get(DISPATCH_TASK)
-            if task is not None:
-                task.apply_async()
-            return
-        current_app.send_task(DISPATCH_TASK, retry=False)
-    except Exception:  # a broker outage must never break an order that is already committed
-        logger.warning("could not wake the provisioning dispatcher", exc_info=True)
+    wake_task(DISPATCH_TASK)
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.broker import wake_task
 from core.errors import RuleViolation
 from partners.models import Partner
 
@@ -51,6 +52,8 @@ from .qr import qr_png
 from .sms import get_sms_gateway
 
 logger = logging.getLogger(__name__)
+
+OUTBOX_FLUSH_TASK = "notifications.outbox_flush"  # notifications/tasks.py, woken by name after commit
 
 ESIM_QR_CONTENT_ID = "esim-qr@alphalink"
 CONTRACT_REF_TYPE = "contracts.contract"
@@ -144,13 +147,9 @@ def display_number(value: str) -> str:
 
 def _wake_sender() -> None:
     """Ask a worker to flush now (after commit). Harmless when Celery is eager (flushes inline) or when the
-    broker is down (the beat sweep sends the row within 30 s)."""
-    from .tasks import outbox_flush_task
-
-    try:
-        outbox_flush_task.delay()
-    except Exception:  # the broker is down: the row is safe in the database
-        logger.warning("outbox: could not wake the sender; beat will flush", exc_info=True)
+    broker is down (:func:`core.broker.wake_task`: one bounded attempt, no retry; the beat sweep sends the row
+    within 30 s)."""
+    wake_task(OUTBOX_FLUSH_TASK)
 
 
 def _queued(partner: Partner, dedup_key: str) -> OutboxMessage | None:

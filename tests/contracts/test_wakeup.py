@@ -55,7 +55,7 @@ def test_wake_dispatcher_runs_the_registered_task_in_eager_mode(settings, monkey
     calls = []
 
     class FakeTask:
-        def apply_async(self):
+        def apply_async(self, **kwargs):
             calls.append("run")
 
     monkeypatch.setitem(current_app.tasks, DISPATCH_TASK, FakeTask())

@@ -108,18 +108,19 @@ def test_rolled_back_transaction_queues_nothing_and_wakes_nobody(
     assert not OutboxMessage.objects.exists()
 
 
-def test_real_wake_sender_delays_the_flush_task_and_survives_a_broker_down(monkeypatch):
-    from notifications.tasks import outbox_flush_task
+def test_real_wake_sender_sends_the_flush_task_and_survives_a_broker_down(settings, monkeypatch):
+    from celery import current_app
 
-    delayed = []
-    monkeypatch.setattr(outbox_flush_task, "delay", lambda: delayed.append(1))
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    sent = []
+    monkeypatch.setattr(current_app, "send_task", lambda name, **kwargs: sent.append((name, kwargs["retry"])))
     REAL_WAKE_SENDER()
-    assert delayed == [1]
+    assert sent == [("notifications.outbox_flush", False)]  # one bounded attempt (core/broker.py)
 
-    def broker_down():
+    def broker_down(name, **kwargs):
         raise ConnectionError("redis down")
 
-    monkeypatch.setattr(outbox_flush_task, "delay", broker_down)
+    monkeypatch.setattr(current_app, "send_task", broker_down)
     REAL_WAKE_SENDER()  # logged, not raised: the beat sweep sends the row later
 
 
