@@ -8,7 +8,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends gettext \
 COPY pyproject.toml ./
 COPY . .
 RUN pip install --no-cache-dir -e . \
-    && DEBUG=0 SECRET_KEY=collectstatic-build-only ALLOWED_HOSTS=build DATABASE_URL=postgres://build@localhost/build \
+    && DEBUG=0 SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" ALLOWED_HOSTS=build \
+       DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://build:6379/0 \
        python manage.py collectstatic --noinput
 RUN useradd --create-home app && chown -R app /app && mkdir -p /data/cdr && chown app /data/cdr
 USER app

@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/alphalink
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# The settings default to production (DEBUG off, which requires a real SECRET_KEY, DATABASE_URL and broker):
+# every target here is a developer's, so DEBUG=1 unless the environment says otherwise.
+export DEBUG ?= 1
 
 .PHONY: run rundirs test install migrate demo lint format e2e clean bench-usage bench-selfcare
 

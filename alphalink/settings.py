@@ -3,7 +3,8 @@
 Every environment differs by variables only. With no variable set, the platform runs on embedded
 defaults (the embedded PostgreSQL of ``make run`` in ``run/pgdata/``, in-process Celery, console email) so
 that ``make run`` works on a fresh machine. PostgreSQL everywhere, never another engine.
-Production (``DEBUG=0``) requires ``SECRET_KEY``, ``ALLOWED_HOSTS`` and ``DATABASE_URL``.
+``DEBUG`` is off unless set; production (``DEBUG=0``) requires a real ``SECRET_KEY``, ``ALLOWED_HOSTS``,
+``DATABASE_URL`` and a broker (``CELERY_BROKER_URL`` or ``REDIS_URL``), and refuses to start without them.
 """
 
 from datetime import timedelta
@@ -18,12 +19,30 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
 
-DEBUG = env.bool("DEBUG", default=True)
+# Production unless told otherwise: `make run` and the tests set DEBUG=1 (Makefile, pyproject's pytest env).
+DEBUG = env.bool("DEBUG", default=False)
 
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789abcdefghijklmnop"
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
-if not DEBUG and (not SECRET_KEY or SECRET_KEY == _DEV_SECRET):
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG=0.")
+if not DEBUG:
+    if not SECRET_KEY:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG=0.")
+    # A placeholder, a key published in this repository or a weak one would let anyone forge sessions and
+    # password-reset links: refuse to start rather than run on it (Django's own W009 rule, made fatal).
+    _weak = ""
+    if "change-me" in SECRET_KEY.lower() or "changeme" in SECRET_KEY.lower():
+        _weak = "a placeholder (change-me)"
+    elif SECRET_KEY in {_DEV_SECRET, "collectstatic-build-only"} or SECRET_KEY.startswith("django-insecure-"):
+        _weak = "a known development key"
+    elif len(SECRET_KEY) < 50:
+        _weak = "shorter than 50 characters"
+    elif len(set(SECRET_KEY)) < 5:
+        _weak = "made of fewer than 5 distinct characters"
+    if _weak:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is {_weak}: set a long random value when DEBUG=0, e.g. the output of "
+            '`python -c "import secrets; print(secrets.token_urlsafe(50))"`.'
+        )
 
 # Hosts: the back-office/API host and the self-care domain (<slug>.espaceclient.<SELFCARE_DOMAIN>).
 BACKOFFICE_HOST = env.str("BACKOFFICE_HOST", default="localhost")
@@ -57,6 +76,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    "csp",
     "core",
     "partners",
     "catalog",
@@ -73,6 +93,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy (CONTENT_SECURITY_POLICY below)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "partners.middleware.DoorSessionMiddleware",  # SessionMiddleware with the self-care cookie on self-care hosts
     "django.middleware.locale.LocaleMiddleware",
@@ -173,11 +194,21 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Celery (STYLE 8): JSON only, bounded time, no result backend.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+# Celery (STYLE 8): JSON only, bounded time, no result backend. With DEBUG=0 a real broker is required: no
+# in-memory broker, no tasks run eagerly in the web process.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or ("memory://" if DEBUG else ""))
 CELERY_TASK_ALWAYS_EAGER = env.bool(
-    "CELERY_TASK_ALWAYS_EAGER", default=not (REDIS_URL or env.str("CELERY_BROKER_URL", default=""))
+    "CELERY_TASK_ALWAYS_EAGER", default=DEBUG and not (REDIS_URL or env.str("CELERY_BROKER_URL", default=""))
 )
+if not DEBUG:
+    if not CELERY_BROKER_URL:
+        raise ImproperlyConfigured("CELERY_BROKER_URL or REDIS_URL must be set when DEBUG=0.")
+    if CELERY_BROKER_URL.startswith("memory://"):
+        raise ImproperlyConfigured(
+            "CELERY_BROKER_URL is memory:// with DEBUG=0: workers would never see a task; set a real broker."
+        )
+    if CELERY_TASK_ALWAYS_EAGER:
+        raise ImproperlyConfigured("CELERY_TASK_ALWAYS_EAGER must be off when DEBUG=0.")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -222,6 +253,8 @@ PROVISIONING_RETRY_MAX_SECONDS = env.float("PROVISIONING_RETRY_MAX_SECONDS", def
 PROVISIONING_RESEND_AFTER_SECONDS = env.float("PROVISIONING_RESEND_AFTER_SECONDS", default=120.0)
 PROVISIONING_POLL_SECONDS = env.float("PROVISIONING_POLL_SECONDS", default=5.0)
 PROVISIONING_SEND_BATCH_SIZE = env.int("PROVISIONING_SEND_BATCH_SIZE", default=20)  # ids per send message
+# Wake the dispatcher right after an order or an action commits (0: leave it to the sweep above).
+PROVISIONING_WAKE_ON_ORDER = env.bool("PROVISIONING_WAKE_ON_ORDER", default=True)
 CELERY_BEAT_SCHEDULE["provisioning.dispatch_due_requests"] = {
     "task": "provisioning.dispatch_due_requests",
     "schedule": PROVISIONING_SWEEP_SECONDS,
@@ -382,6 +415,7 @@ SPECTACULAR_SETTINGS = {
         "ContractTopupSourceEnum": "contracts.models.ContractTopup.Source",
         "OrderSourceEnum": "contracts.models.Order.Source",
         "DataBlockScopeEnum": "contracts.models.DataBlock.Scope",
+        "InvoiceKindEnum": "billing.models.InvoiceKind",
     },
 }
 
@@ -392,6 +426,8 @@ OPERATOR_ADAPTERS = {
 }
 SIMULATOR_LATENCY_SECONDS = env.float("SIMULATOR_LATENCY_SECONDS", default=5.0)
 SIMULATOR_FAILURE_RATE = env.float("SIMULATOR_FAILURE_RATE", default=0.0)
+# Seed of the simulators' random draws (latency jitter, failures): empty for a fresh draw each run.
+SIMULATOR_SEED = env.int("SIMULATOR_SEED", default=None)
 ESIM_SMDP_ADDRESS = env.str("ESIM_SMDP_ADDRESS", default="smdp.orange-esim.example")
 
 # Self-care sessions (R-SC-2): their own cookie name on self-care hosts, host-only (no Domain attribute, never
@@ -439,6 +475,21 @@ SECURE_PROXY_SSL_HEADER = (
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Content-Security-Policy (django-csp): scripts and styles from our own static files only — no inline code,
+# no eval (templates keep none: tests/test_csp.py; htmx's indicator style is in static/css/app.css). Images may
+# be data: URIs (eSIM QR codes). Nothing may frame the pages.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 LOGGING = {
     "version": 1,

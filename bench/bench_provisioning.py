@@ -16,7 +16,8 @@ number in use, history). Also printed: the CPU time the worker processes used pe
 figure that other load on the machine disturbs less than the wall-clock rate.
 
 ``--production`` runs the worker with ``DEBUG=0`` (as a deployed worker runs: no SQL kept in memory per query);
-without it the worker gets the environment's ``DEBUG`` (default on), as earlier figures were measured.
+without it the worker gets the environment's ``DEBUG``, on unless set (the settings' own default is off), as
+earlier figures were measured.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ DATABASE_URL = os.environ.get(
 )
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/7")
 ENV = {
+    "DEBUG": os.environ.get("DEBUG", "1"),
     "DATABASE_URL": DATABASE_URL,
     "CELERY_BROKER_URL": BROKER_URL,
     "REDIS_URL": BROKER_URL,

@@ -280,7 +280,7 @@ def wake_dispatcher() -> None:
     provisioning). Best effort and quick when the broker is down (:func:`core.broker.wake_task`: one bounded
     attempt, no retry): the periodic sweep picks requests up from the database anyway. In eager mode (``make run``
     without Redis) the task runs in-process if it exists."""
-    if not getattr(settings, "PROVISIONING_WAKE_ON_ORDER", True):
+    if not settings.PROVISIONING_WAKE_ON_ORDER:
         return
     wake_task(DISPATCH_TASK)
 

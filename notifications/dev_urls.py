@@ -9,4 +9,5 @@ app_name = "devmail"
 urlpatterns = [
     path("", dev_views.mailbox_index, name="index"),
     path("<str:key>/", dev_views.mailbox_message, name="message"),
+    path("<str:key>/html/", dev_views.mailbox_message_html, name="html"),
 ]

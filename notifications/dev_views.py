@@ -16,8 +16,9 @@ from functools import wraps
 from pathlib import Path
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from . import selectors
 
@@ -48,7 +49,7 @@ class DevMail:
 
 
 def _maildir() -> mailbox.Maildir | None:
-    directory = Path(getattr(settings, "DEV_MAILDIR", settings.BASE_DIR / "run" / "mail"))
+    directory = Path(settings.DEV_MAILDIR)
     if not directory.is_dir():
         return None
     return mailbox.Maildir(str(directory), factory=None, create=False)
@@ -108,7 +109,7 @@ def mailbox_index(request):
         "notifications/dev/mailbox.html",
         {
             "mails": mails,
-            "maildir": getattr(settings, "DEV_MAILDIR", ""),
+            "maildir": settings.DEV_MAILDIR,
             "maildir_exists": box is not None,
             "sms_list": selectors.simulated_sms_list()[:50],
             "outbox": selectors.outbox_recent_for_dev(limit=50),
@@ -116,8 +117,7 @@ def mailbox_index(request):
     )
 
 
-@debug_only
-def mailbox_message(request, key: str):
+def _mail_or_404(key: str) -> DevMail:
     box = _maildir()
     if box is None or not _KEY_RE.match(key):
         raise Http404("mail")
@@ -125,4 +125,27 @@ def mailbox_message(request, key: str):
         raw = box.get_bytes(key)
     except (KeyError, OSError):
         raise Http404("mail") from None
-    return render(request, "notifications/dev/message.html", {"mail": _parse(key, raw, full=True)})
+    return _parse(key, raw, full=True)
+
+
+@debug_only
+def mailbox_message(request, key: str):
+    return render(request, "notifications/dev/message.html", {"mail": _mail_or_404(key)})
+
+
+#: The email's own HTML, as a mail client shows it: its inline styles and data: images allowed, nothing else —
+#: no script, no request anywhere (sandbox, default-src 'none'), framed only by the message page.
+MAIL_HTML_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'self'; sandbox"
+)
+
+
+@debug_only
+@xframe_options_sameorigin
+def mailbox_message_html(request, key: str):
+    """The HTML part of a mail, shown in the message page's sandboxed frame. A separate document with its own
+    Content-Security-Policy: an email's inline styles are not the site's, whose policy refuses them."""
+    response = HttpResponse(_mail_or_404(key).html, content_type="text/html; charset=utf-8")
+    response["Content-Security-Policy"] = MAIL_HTML_POLICY
+    return response

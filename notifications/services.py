@@ -85,10 +85,6 @@ class FlushResult:
     reclaimed: int = 0
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 # --- enqueue -------------------------------------------------------------------------------------------
 
 
@@ -472,8 +468,8 @@ class _SmsChannel:
 def _reclaim_stale(now: datetime) -> int:
     """Rows left ``sending`` past the lease (a worker killed mid-send) go back to pending, or to failed when
     that was the last allowed attempt."""
-    lease = timedelta(seconds=_setting("OUTBOX_SENDING_LEASE_SECONDS", 600))
-    max_attempts = _setting("OUTBOX_MAX_ATTEMPTS", 10)
+    lease = timedelta(seconds=settings.OUTBOX_SENDING_LEASE_SECONDS)
+    max_attempts = settings.OUTBOX_MAX_ATTEMPTS
     stale = OutboxMessage.objects.filter(state=OutboxMessage.State.SENDING, claimed_at__lt=now - lease)
     common = {"claim_token": None, "attempts": F("attempts") + 1, "last_error": "interrompu pendant l'envoi"}
     failed = stale.filter(attempts__gte=max_attempts - 1).update(state=OutboxMessage.State.FAILED, **common)
@@ -512,9 +508,9 @@ def outbox_flush(*, now: datetime | None = None, batch: int = 100) -> FlushResul
     result.claimed = len(claimed)
     if not claimed:
         return result
-    max_attempts = _setting("OUTBOX_MAX_ATTEMPTS", 10)
-    base = _setting("OUTBOX_RETRY_BASE_SECONDS", 60)
-    cap = _setting("OUTBOX_RETRY_MAX_SECONDS", 3600)
+    max_attempts = settings.OUTBOX_MAX_ATTEMPTS
+    base = settings.OUTBOX_RETRY_BASE_SECONDS
+    cap = settings.OUTBOX_RETRY_MAX_SECONDS
     channels: dict[str, _EmailChannel | _SmsChannel] = {}
     try:
         for message in claimed:

@@ -37,7 +37,7 @@ class SimulatedSmsGateway:
     def send(self, to: str, text: str) -> str:
         from .models import SimulatedSms
 
-        if self.down or getattr(settings, "SMS_SIMULATOR_DOWN", False):
+        if self.down or settings.SMS_SIMULATOR_DOWN:
             raise SmsGatewayError("Passerelle SMS indisponible (simulation).")
         message_id = f"SIM-{uuid.uuid4().hex}"
         SimulatedSms.objects.create(message_id=message_id, to=to, text=text)
@@ -45,5 +45,5 @@ class SimulatedSmsGateway:
 
 
 def get_sms_gateway() -> SmsGateway:
-    path = getattr(settings, "SMS_GATEWAY", "notifications.sms.SimulatedSmsGateway")
+    path = settings.SMS_GATEWAY
     return import_string(path)()

@@ -69,26 +69,22 @@ RequestCallback = Callable[[int], Any]
 _ANNOUNCE_AFTER = timedelta(minutes=1)
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 def max_attempts() -> int:
-    return int(_setting("PROVISIONING_MAX_ATTEMPTS", 10))
+    return int(settings.PROVISIONING_MAX_ATTEMPTS)
 
 
 def _resend_after() -> timedelta:
-    return timedelta(seconds=float(_setting("PROVISIONING_RESEND_AFTER_SECONDS", 120)))
+    return timedelta(seconds=float(settings.PROVISIONING_RESEND_AFTER_SECONDS))
 
 
 def poll_after() -> timedelta:
-    return timedelta(seconds=float(_setting("PROVISIONING_POLL_SECONDS", 5)))
+    return timedelta(seconds=float(settings.PROVISIONING_POLL_SECONDS))
 
 
 def retry_delay(attempts: int) -> timedelta:
     """Backoff before the next attempt after ``attempts`` failed ones: base × 2^(attempts−1), capped."""
-    base = float(_setting("PROVISIONING_RETRY_BASE_SECONDS", 30))
-    cap = float(_setting("PROVISIONING_RETRY_MAX_SECONDS", 900))
+    base = float(settings.PROVISIONING_RETRY_BASE_SECONDS)
+    cap = float(settings.PROVISIONING_RETRY_MAX_SECONDS)
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
@@ -270,7 +266,7 @@ def claim_outstanding(*, now: datetime | None = None, limit: int = 1000) -> list
 
 def send_batch_size() -> int:
     """How many claimed request ids one ``provisioning.request_send_batch`` message carries."""
-    return max(1, int(_setting("PROVISIONING_SEND_BATCH_SIZE", 20)))
+    return max(1, int(settings.PROVISIONING_SEND_BATCH_SIZE))
 
 
 def dispatch_due_requests(

@@ -120,7 +120,7 @@ class BaseSimulator:
         self._latency = latency_seconds
         self._failure_rate = failure_rate
         if rng is None:
-            seed = seed if seed is not None else getattr(settings, "SIMULATOR_SEED", None)
+            seed = seed if seed is not None else settings.SIMULATOR_SEED
             rng = random.Random(seed)  # noqa: S311 — a simulator, not cryptography
         self.rng = rng
 

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from notifications.dev_views import MAIL_HTML_POLICY
 from notifications.devmail import serve
 from notifications.models import OutboxMessage
 from notifications.services import esim_delivery_enqueue, outbox_flush
@@ -95,11 +96,20 @@ def test_dev_mailbox_lists_the_mail_and_the_sms_and_shows_the_esim_mail(
 
     assert detail.status_code == 200
     html = detail.content.decode()
-    assert "<iframe sandbox" in html and "srcdoc=" in html
-    assert "data:image/png;base64," in html  # the QR code, inline
-    assert "cid:esim-qr" not in html.split("srcdoc=")[1].split("></iframe>")[0]  # cid rewritten to data:
-    assert ACTIVATION in html
-    assert "<script" not in html.split("srcdoc=")[1].split("></iframe>")[0]  # srcdoc is escaped
+    assert f'<iframe sandbox title="Version HTML" src="/dev/boite-mail/{key}/html/"' in html
+    assert "data:image/png;base64," in html  # the QR code, in the images card
+
+    # The email's HTML: its own document and policy (the site's refuses inline styles), framed by the page only.
+    frame = client.get(f"/dev/boite-mail/{key}/html/")
+
+    assert frame.status_code == 200
+    assert frame["Content-Security-Policy"] == MAIL_HTML_POLICY
+    assert "sandbox" in MAIL_HTML_POLICY and "default-src 'none'" in MAIL_HTML_POLICY
+    assert "script-src" not in MAIL_HTML_POLICY  # no script at all (default-src 'none')
+    assert frame["X-Frame-Options"] == "SAMEORIGIN"
+    mail_html = frame.content.decode()
+    assert "data:image/png;base64," in mail_html and "cid:esim-qr" not in mail_html  # cid rewritten to data:
+    assert ACTIVATION in mail_html
 
 
 @pytest.mark.urls("tests.notifications.urls_dev")

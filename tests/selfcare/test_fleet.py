@@ -239,7 +239,7 @@ def test_R_SC_4_data_percent_from_the_month_counters_and_confirmed_topups(browse
         False,
     ]
     body = response.content.decode()
-    assert "40 %" in body and "60 %" in body and 'style="width: 40%"' in body
+    assert "40 %" in body and "60 %" in body and '<progress class="bar" max="100" value="40"' in body
     assert "—" in body
 
 
