@@ -12,11 +12,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from billing import selectors as billing_selectors
 from catalog.models import Offer
 from catalog.rules import COMPTEUR_RANGES
 from contracts import selectors
@@ -25,6 +27,7 @@ from contracts.models import Contract
 from contracts.rules import msisdn_display
 from contracts.scheduling import contract_pending_change
 from contracts.services import order_place
+from core.clock import add_months, month_start
 from core.errors import RuleViolation
 from core.money import format_bytes
 from partners.models import ClientAccount
@@ -208,6 +211,7 @@ def _tab_context(request: HttpRequest, contract: Contract, tab: str) -> dict:
         fees = list(selectors.contract_fees(partner, contract))
         context["fees"] = fees
         context["fees_total"] = sum((f.amount_ht for f in fees), start=0)
+        context.update(_contract_charges(partner, contract))  # issue 9: billed and to-be-billed amounts
     elif tab == "technique":
         context["sections"] = selectors.contract_technical_settings(contract)
     elif tab == "ressources":
@@ -218,6 +222,24 @@ def _tab_context(request: HttpRequest, contract: Contract, tab: str) -> dict:
     elif tab == "historique":
         context["events"] = selectors.contract_events(partner, contract)
     return context
+
+
+CHARGES_SHOWN = 120  # ten years of a line with an option: the tab never grows without bound
+
+
+def _contract_charges(partner, contract: Contract) -> dict:
+    """The « Frais » tab's amounts from billing: the charges already invoiced (with their invoice) and those
+    computed by the last run and not invoiced yet — the next run (the 1st of next month) invoices them, unless
+    one is still « à tarifer »."""
+    charges = list(billing_selectors.contract_charges(partner, contract.pk)[:CHARGES_SHOWN])
+    pending = [c for c in charges if c.invoice_id is None]
+    return {
+        "charges_invoiced": [c for c in charges if c.invoice_id is not None],
+        "charges_pending": pending,
+        "charges_pending_total": sum((c.amount_ht for c in pending if c.amount_ht is not None), start=0),
+        "charges_pending_unpriced": any(c.amount_ht is None for c in pending),
+        "next_run": add_months(month_start(timezone.now()), 1),
+    }
 
 
 @partner_required

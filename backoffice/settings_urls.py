@@ -15,4 +15,6 @@ urlpatterns = [
     path("contacts/nouveau/", views.settings_contact_add_view, name="settings_contact_add"),
     path("contacts/role/", views.settings_contact_role_view, name="settings_contact_role"),
     path("notifications/", views.settings_notifications_view, name="settings_notifications"),
+    path("facturation/", views.settings_billing_view, name="settings_billing"),
+    path("facturation/modifier/", views.settings_billing_update_view, name="settings_billing_update"),
 ]

@@ -17,7 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.errors import RuleViolation
+from billing.models import PartnerBillingProfile
+from billing.services import partner_billing_profile_set
+from core.errors import RuleViolation, ValidationFailed
 from partners.hosts import selfcare_url
 from partners.models import Partner, PartnerMembership
 from partners.selectors import partner_membership_get_for_partner_or_404, partner_staff_list
@@ -38,6 +40,7 @@ TABS = (
     ("files", gettext_lazy("Mes fichiers et images"), "backoffice:settings_files"),
     ("contacts", gettext_lazy("Contacts"), "backoffice:settings_contacts"),
     ("notifications", gettext_lazy("Notifications email"), "backoffice:settings_notifications"),
+    ("billing", gettext_lazy("Facturation"), "backoffice:settings_billing"),
 )
 
 
@@ -312,3 +315,60 @@ def settings_notifications_view(request: HttpRequest) -> HttpResponse:
         return redirect("backoffice:settings_notifications")
     members = list(partner_staff_list(request.staff_partner)) if _is_admin(request) else []
     return _render(request, "notifications", {"form": form, "members": members})
+
+
+# --- Facturation: the legal identity AlphaLink invoices the partner under (issue 9) --------------------------
+
+
+class BillingProfileForm(forms.ModelForm):
+    """Input shape only: ``billing.services.partner_billing_profile_set`` checks the SIRET, the VAT number and
+    that they belong to the same SIREN."""
+
+    siret = forms.CharField(label=gettext_lazy("SIRET"), max_length=20)
+    vat_number = forms.CharField(label=gettext_lazy("N° de TVA intracommunautaire"), max_length=20)
+
+    class Meta:
+        model = PartnerBillingProfile
+        fields = ["legal_name", "siret", "vat_number", "address", "postcode", "city", "email"]
+        help_texts = {
+            "siret": gettext_lazy("14 chiffres."),
+            "vat_number": gettext_lazy("FR + clé + SIREN, ex. FR40303265045."),
+            "email": gettext_lazy("Reçoit les factures d'AlphaLink (facultatif)."),
+        }
+
+    def _post_clean(self):
+        """No model validation here: the service judges (and reports every error at once)."""
+
+
+def _billing_page(
+    request: HttpRequest, form: BillingProfileForm | None = None, status: int = 200
+) -> HttpResponse:
+    profile = PartnerBillingProfile.objects.filter(partner=request.staff_partner).first()
+    if form is None and _is_admin(request):
+        form = BillingProfileForm(instance=profile)
+    return _render(request, "billing", {"form": form, "profile": profile}, status=status)
+
+
+@require_GET
+@partner_required
+def settings_billing_view(request: HttpRequest) -> HttpResponse:
+    return _billing_page(request)
+
+
+@admin_required
+@require_POST
+def settings_billing_update_view(request: HttpRequest) -> HttpResponse:
+    form = BillingProfileForm(request.POST)
+    if form.is_valid():
+        try:
+            partner_billing_profile_set(partner=request.staff_partner, **form.cleaned_data)
+        except ValidationFailed as exc:
+            for error in exc.errors:
+                form.add_error(error.field if error.field in form.fields else None, str(error.message))
+        else:
+            messages.success(
+                request,
+                _("Votre identité de facturation est enregistrée : elle figurera sur la prochaine facture."),
+            )
+            return redirect("backoffice:settings_billing")
+    return _billing_page(request, form, status=422)

@@ -12,5 +12,6 @@ urlpatterns = [
     path("catalogue/", include("backoffice.catalog_urls")),
     path("stock/", include("backoffice.inventory_urls")),
     path("parametres/", include("backoffice.settings_urls")),
+    path("factures/", include("backoffice.billing_urls")),
     path("", include("backoffice.contracts_urls")),
 ]

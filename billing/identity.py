@@ -57,3 +57,10 @@ def payment_terms(days: int | None = None) -> str:
             ),
         ]
     )
+
+
+def vat_number_for_siren(siren: str) -> str:
+    """The French intra-community VAT number of a SIREN: ``FR`` + key + SIREN, key = (12 + 3 × (SIREN mod 97))
+    mod 97 (what python-stdnum's ``stdnum.fr.tva`` checks)."""
+    key = (12 + 3 * (int(siren) % 97)) % 97
+    return f"FR{key:02d}{siren}"

@@ -44,6 +44,7 @@ def contract_charges(partner: Partner, contract_id: int) -> QuerySet[Charge]:
     return (
         Charge.objects.filter(partner=partner, contract_id=contract_id)
         .select_related("invoice")
+        .defer("invoice__pdf", "invoice__issuer", "invoice__customer", "invoice__payment_terms")
         .order_by("-month", "kind", "id")
     )
 

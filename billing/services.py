@@ -333,3 +333,61 @@ def credit_note_create(
             for i, line in enumerate(lines, start=1)
         )
         return invoice_issue(invoice=note, now=now)
+
+
+def partner_billing_profile_set(
+    *,
+    partner: Partner,
+    legal_name: str,
+    siret: str,
+    vat_number: str,
+    address: str,
+    postcode: str,
+    city: str,
+    country: str = "FR",
+    email: str = "",
+) -> PartnerBillingProfile:
+    """The legal identity ``partner`` is invoiced under (« Paramètres › Facturation »): SIRET and French VAT
+    number checked by python-stdnum, the VAT number of the same SIREN. Already issued invoices keep the identity
+    they printed (copied at issue); the next invoice prints this one. Every error is reported at once."""
+    from django.core.exceptions import ValidationError
+
+    from core.errors import ValidationFailed
+    from partners.validators import normalize_siret
+
+    profile = PartnerBillingProfile(
+        partner=partner,
+        legal_name=(legal_name or "").strip(),
+        siret=normalize_siret(siret),
+        vat_number=(vat_number or "").replace(" ", "").upper(),
+        address=(address or "").strip(),
+        postcode=(postcode or "").strip(),
+        city=(city or "").strip(),
+        country=(country or "FR").strip().upper(),
+        email=(email or "").strip(),
+    )
+    errors: list[RuleViolation] = []
+    try:
+        profile.full_clean(exclude=["partner"], validate_unique=False)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.extend(RuleViolation(message, field=field) for message in messages)
+    fields_with_errors = {e.field for e in errors}
+    if not fields_with_errors & {"siret", "vat_number"} and profile.vat_number[4:] != profile.siret[:9]:
+        errors.append(
+            RuleViolation(
+                _("Le n° de TVA intracommunautaire ne correspond pas au SIREN du SIRET (%(siren)s).")
+                % {"siren": profile.siret[:9]},
+                field="vat_number",
+            )
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    values = {
+        f.name: getattr(profile, f.name)
+        for f in PartnerBillingProfile._meta.concrete_fields
+        if f.name not in ("id", "partner")
+    }
+    with transaction.atomic():
+        profile, _created = PartnerBillingProfile.objects.update_or_create(partner=partner, defaults=values)
+    return profile

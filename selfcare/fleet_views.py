@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from contracts.models import Contract, SimType
 from contracts.rules import msisdn_display
 from core.clock import month_start
+from core.csvexport import csv_safe
 from partners.models import SelfcareAccess
 from partners.selfcare import selfcare_theme_set
 
@@ -157,18 +158,6 @@ def home_view(request: HttpRequest) -> HttpResponse:
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response
-
-
-def csv_safe(value) -> str:
-    """A cell that Excel or LibreOffice will never run as a formula (CSV injection): a text starting with
-    ``=``, ``+``, ``-``, ``@`` (or a tab / carriage return) is prefixed with ``'``."""
-    text = "" if value is None else str(value)
-    if text and text[0] in FORMULA_STARTS:
-        return "'" + text
-    return text
-
-
-FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
 def export_rows(lines) -> Iterator[list[str]]:

@@ -89,6 +89,37 @@ def _client_form(kwargs: dict) -> dict:
     }
 
 
+# Issue 9 invoices: the partner's wholesale invoice of December 2026 made by a real run, its PDF stored; the
+# label is in its billing identity (printed on the invoice) and its client's name (the lines' groups).
+def _invoice(partner: Partner, label: str):
+    import datetime as dt
+
+    from django.test import override_settings
+
+    from billing.models import Invoice, PartnerBillingProfile
+    from tests.factories.billing import billing_profile, live_line, run_month, with_pdf
+
+    invoice = Invoice.objects.filter(customer_partner=partner).first()
+    if invoice is None:
+        if not PartnerBillingProfile.objects.filter(partner=partner).exists():
+            PartnerBillingProfile.objects.filter(pk=billing_profile(partner).pk).update(
+                legal_name=f"{label} SAS"
+            )
+        live_line(partner, client=ClientAccountFactory(partner=partner, company_name=f"{label} SARL"))
+        with override_settings(BILLING_RENDER_PDF_ON_ISSUE=False):
+            run_month(dt.date(2026, 12, 1))
+        invoice = with_pdf(Invoice.objects.get(customer_partner=partner))
+    return invoice
+
+
+def _invoice_kwargs(partner: Partner, label: str) -> dict:
+    return {"invoice_id": _invoice(partner, label).pk}
+
+
+def _invoice_pk(partner: Partner, label: str) -> dict:
+    return {"pk": _invoice(partner, label).pk}
+
+
 # R-ORD / R-CON order and contract pages and endpoints (contracts area)
 def _contract(partner: Partner, label: str):
     from tests.factories.contracts import ContractFactory
@@ -356,6 +387,14 @@ CROSS_TENANT_CASES: dict[str, Case] = {
         data=_client_form,
         unchanged=_client_kept,
     ),
+    # issue 9 invoices (billing): pages, CSV, PDF and endpoints
+    "backoffice:invoice_detail": Case(build=_invoice_kwargs),
+    "backoffice:invoice_pdf": Case(build=_invoice_kwargs),
+    "backoffice:invoice_csv": Case(build=_invoice_kwargs),
+    "api-invoice-detail": Case(build=_invoice_pk),
+    "api-invoice-pdf": Case(build=_invoice_pk),
+    # issue 10 item 6: revoking partner B's API token (POST only)
+    "backoffice:api_token_revoke": Case(build=_api_token_kwargs, methods=("post",), unchanged=_api_token_live),
 }
 
 # Parametrised patterns whose parameter selects no partner-owned object, and why. They are left out of
