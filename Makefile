@@ -34,6 +34,8 @@ migrate: install rundirs
 demo: migrate
 	@$(WITH_DB) $(PY) manage.py load_catalog && $(PY) manage.py load_demo
 
+# Serves on the loopback address only (127.0.0.1:$(PORT)): the demo logins and the local mailbox are not for the
+# network (README « Two commands » says how to reach it from another machine).
 # Embedded defaults: the embedded PostgreSQL above, kombu's filesystem broker (messages are files under
 # run/celery/), a local SMTP sink (Maildir run/mail/, read at /dev/boite-mail/). Override any of them with the
 # variables of the README. One shell runs every step with the same DATABASE_URL; when it ends (Ctrl-C, SIGTERM,
@@ -50,7 +52,7 @@ run: install rundirs
 	$(WITH_DB) db=1; \
 	$(PY) manage.py migrate --noinput && $(PY) manage.py load_catalog && $(PY) manage.py load_demo \
 	  && $(PY) manage.py demo_info --port $(PORT) || exit 1; \
-	echo "  Boîte mail locale  http://localhost:$(PORT)/dev/boite-mail/  (SMTP 127.0.0.1:1025, Maildir run/mail/)"; \
+	echo "  Boîte mail locale  http://localhost:$(PORT)/dev/boite-mail/  (connexion platform-admin ; SMTP 127.0.0.1:1025, Maildir run/mail/)"; \
 	echo "  Workers            celery worker + beat (journaux : run/worker.log, run/beat.log)"; \
 	echo "  Trafic de démo     fichiers CDR dans run/cdr/ dès la livraison des lignes (run/demo-traffic.log)"; \
 	$(PY) -m notifications.devmail --host 127.0.0.1 --port 1025 --dir run/mail & pids="$$!"; \
@@ -58,7 +60,7 @@ run: install rundirs
 	$(PY) -m celery -A alphalink beat --loglevel=INFO --schedule=run/celerybeat-schedule > run/beat.log 2>&1 & \
 	  pids="$$pids $$!"; \
 	$(PY) manage.py simulate_traffic --demo --wait 300 > run/demo-traffic.log 2>&1 & pids="$$pids $$!"; \
-	$(PY) manage.py runserver 0.0.0.0:$(PORT) & pids="$$pids $$!"; \
+	$(PY) manage.py runserver 127.0.0.1:$(PORT) & pids="$$pids $$!"; \
 	wait $$!
 
 test: install

@@ -1,6 +1,8 @@
 """DEBUG-only pages: the local mailbox of ``make run`` (mails received by ``notifications.devmail``), the
 simulated SMS and the outbox, so a person can read the eSIM email in a browser. Not partner-scoped on
-purpose (a developer's mail sink, like Mailpit); the URLs exist only when ``settings.DEBUG``."""
+purpose (a developer's mail sink, like Mailpit): it shows every partner's mail and SMS codes, so only a platform
+admin (the Django admin's rule: an active ``is_staff`` user) may read it — anyone else is sent to the admin
+login. The URLs exist only when ``settings.DEBUG``, and the views answer 404 when it is off."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from functools import wraps
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -26,11 +29,15 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9._,:-]{1,200}$")
 
 
 def debug_only(view):
+    """404 unless DEBUG (checked first: nothing about the page shows in production), then a platform admin's
+    login (``staff_member_required``: the same rule as /admin/, a partner's staff is sent to the admin login)."""
+    admin_only = staff_member_required(view)
+
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not settings.DEBUG:
             raise Http404("DEBUG only")
-        return view(request, *args, **kwargs)
+        return admin_only(request, *args, **kwargs)
 
     return wrapper
 

@@ -195,3 +195,15 @@ def test_every_setting_the_code_reads_is_declared_once_in_settings_py():
     source = (ROOT / "alphalink" / "settings.py").read_text()
     declared_twice = [n for n in names if len(re.findall(rf"^{n} = ", source, re.M)) > 1]
     assert declared_twice == []
+
+
+def test_make_run_serves_on_the_loopback_address_only():
+    """Issue 10 item 7: the demo logins and the local mailbox are not for the network. ``make -n`` prints the
+    recipe without running it."""
+    result = subprocess.run(
+        ["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "manage.py runserver 127.0.0.1:8000" in result.stdout
+    assert "0.0.0.0" not in result.stdout
+    assert "notifications.devmail --host 127.0.0.1" in result.stdout

@@ -12,6 +12,8 @@ from notifications.dev_views import MAIL_HTML_POLICY
 from notifications.devmail import serve
 from notifications.models import OutboxMessage
 from notifications.services import esim_delivery_enqueue, outbox_flush
+from partners.models import PartnerMembership
+from tests.factories.partners import MembershipFactory, UserFactory
 from tests.notifications.conftest import ACTIVATION, CONFIRMATION, esim_kwargs
 
 pytestmark = pytest.mark.django_db
@@ -77,10 +79,18 @@ def _store_esim_mail(partner, settings, tmp_path):
     return next(iter(box.keys()))
 
 
+@pytest.fixture
+def admin_client(client):
+    """A platform admin (``is_staff``, as /admin/ requires): the only one who may read the local mailbox."""
+    client.force_login(UserFactory(username="platform-admin", is_staff=True, is_superuser=True))
+    return client
+
+
 @pytest.mark.urls("tests.notifications.urls_dev")
 def test_dev_mailbox_lists_the_mail_and_the_sms_and_shows_the_esim_mail(
-    client, partner, settings, smtp_settings, tmp_path
+    admin_client, partner, settings, smtp_settings, tmp_path
 ):
+    client = admin_client
     key = _store_esim_mail(partner, settings, tmp_path)
     settings.DEBUG = True
 
@@ -113,7 +123,8 @@ def test_dev_mailbox_lists_the_mail_and_the_sms_and_shows_the_esim_mail(
 
 
 @pytest.mark.urls("tests.notifications.urls_dev")
-def test_dev_mailbox_unknown_message_is_404(client, settings, tmp_path):
+def test_dev_mailbox_unknown_message_is_404(admin_client, settings, tmp_path):
+    client = admin_client
     settings.DEBUG = True
     settings.DEV_MAILDIR = tmp_path / "mail"
     mailbox.Maildir(str(settings.DEV_MAILDIR), create=True)
@@ -122,7 +133,8 @@ def test_dev_mailbox_unknown_message_is_404(client, settings, tmp_path):
 
 
 @pytest.mark.urls("tests.notifications.urls_dev")
-def test_dev_mailbox_without_a_maildir_says_how_to_start_the_sink(client, settings, tmp_path):
+def test_dev_mailbox_without_a_maildir_says_how_to_start_the_sink(admin_client, settings, tmp_path):
+    client = admin_client
     settings.DEBUG = True
     settings.DEV_MAILDIR = tmp_path / "absent"
     response = client.get("/dev/boite-mail/")
@@ -135,6 +147,26 @@ def test_dev_mailbox_is_404_when_debug_is_off(client, settings, tmp_path):
     settings.DEBUG = False
     settings.DEV_MAILDIR = tmp_path
     assert client.get("/dev/boite-mail/").status_code == 404
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))  # even for a platform admin
+    assert client.get("/dev/boite-mail/").status_code == 404
+    assert client.get("/dev/boite-mail/1700000000.M1P1Q1.x/html/").status_code == 404
+
+
+@pytest.mark.urls("tests.notifications.urls_dev")
+@pytest.mark.parametrize("who", ["anonymous", "partner admin", "partner staff"])
+def test_dev_mailbox_needs_a_platform_admin_login(client, partner, settings, smtp_settings, tmp_path, who):
+    """Every partner's mail and SMS codes are there: a partner's staff, even its admin, is no platform admin."""
+    key = _store_esim_mail(partner, settings, tmp_path)
+    settings.DEBUG = True
+    if who != "anonymous":
+        role = PartnerMembership.Role.ADMIN if who == "partner admin" else PartnerMembership.Role.STAFF
+        client.force_login(MembershipFactory(partner=partner, role=role).user)
+
+    for path in ("/dev/boite-mail/", f"/dev/boite-mail/{key}/", f"/dev/boite-mail/{key}/html/"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response["Location"].startswith("/admin/login/?next=/dev/boite-mail/"), path
+        assert b"Activez votre eSIM" not in response.content
 
 
 def test_dev_mailbox_is_not_mounted_in_the_site_urls_when_debug_is_off(client):
