@@ -9,7 +9,7 @@ import importlib
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-DEMO_STEPS = ["partners", "inventory", "contracts", "provisioning"]
+DEMO_STEPS = ["partners", "inventory", "contracts", "provisioning", "billing"]
 
 
 class Command(BaseCommand):
