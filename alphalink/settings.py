@@ -70,7 +70,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -363,7 +362,7 @@ DEV_MAILDIR = env.path("DEV_MAILDIR", default=BASE_DIR / "run" / "mail")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.authentication.ApiTokenAuthentication",  # hashed, named, expiring tokens (partners.ApiToken)
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsPartnerStaff"],
@@ -386,6 +385,8 @@ REST_FRAMEWORK = {
     },
     "NUM_PROXIES": 1 if env.bool("BEHIND_PROXY", default=False) else None,
 }
+# API tokens (issue 10 item 6): a new token is valid this many days; only its SHA-256 is stored.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
 SPECTACULAR_SETTINGS = {
     "TITLE": "AlphaLink API",
     "DESCRIPTION": "Partner API v1: catalog, clients, orders, contracts, stock.",

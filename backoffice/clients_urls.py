@@ -27,4 +27,5 @@ urlpatterns = [
         name="client_selfcare_orders",
     ),
     path("jeton-api/", views.api_token_view, name="api_token"),
+    path("jeton-api/<int:token_id>/revoquer/", views.api_token_revoke_view, name="api_token_revoke"),
 ]

@@ -13,19 +13,26 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import RuleViolation
 from partners.hosts import selfcare_url
 from partners.models import ClientAccount
-from partners.selectors import client_get_for_partner_or_404, client_list, site_list, staff_api_token_get
+from partners.selectors import (
+    api_token_get_for_user_or_404,
+    api_token_list,
+    client_get_for_partner_or_404,
+    client_list,
+    site_list,
+)
 from partners.selfcare import client_create_with_selfcare
-from partners.services import client_update, staff_api_token_rotate
+from partners.services import api_token_create, api_token_revoke, client_update
 
 from .access import partner_required
-from .forms import ClientCreateForm, ClientForm
+from .forms import ApiTokenForm, ClientCreateForm, ClientForm
 
 PAGE_SIZE = 25
 
@@ -134,10 +141,38 @@ def client_edit_view(request: HttpRequest, client_id: int) -> HttpResponse:
 @partner_required
 @require_http_methods(["GET", "POST"])
 def api_token_view(request: HttpRequest) -> HttpResponse:
-    """A partner integrator's API token: see it, or regenerate it (the old one stops working)."""
+    """A partner integrator's API tokens (issue 10 item 6): the list (name, start of the token, dates) and a
+    form to create one. The secret of a new token is in the answer to the creation only — rendered here rather
+    than after a redirect, so it is never stored anywhere to be shown again (``Cache-Control: no-store``)."""
+    secret = None
     if request.method == "POST":
-        staff_api_token_rotate(user=request.user)
-        messages.success(request, _("Un nouveau jeton API a été généré ; l'ancien ne fonctionne plus."))
-        return redirect("backoffice:api_token")
-    token = staff_api_token_get(request.user)
-    return render(request, "backoffice/clients/api_token.html", {"token": token})
+        form = ApiTokenForm(request.POST)
+        if form.is_valid():
+            try:
+                token, secret = api_token_create(user=request.user, name=form.cleaned_data["name"])
+            except RuleViolation as exc:
+                form.add_rule_violation(exc)
+            else:
+                form = ApiTokenForm()
+    else:
+        form = ApiTokenForm()
+    context = {
+        "form": form,
+        "tokens": list(api_token_list(request.user)),
+        "secret": secret,
+        "now": timezone.now(),
+    }
+    response = render(request, "backoffice/clients/api_token.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@partner_required
+@require_POST
+def api_token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
+    """Revoke one of the user's own tokens (404 for anyone else's); it stops working at once."""
+    token = api_token_revoke(token=api_token_get_for_user_or_404(request.user, token_id))
+    messages.success(
+        request, _("Le jeton « %(name)s » est révoqué : il ne fonctionne plus.") % {"name": token.name}
+    )
+    return redirect("backoffice:api_token")

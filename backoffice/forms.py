@@ -113,3 +113,17 @@ class SelfcareOptionsForm(forms.Form):
         coerce=lambda v: v == "1",
         widget=forms.RadioSelect,
     )
+
+
+class ApiTokenForm(forms.Form):
+    """« Jeton API »: the name of a new token (the service checks it)."""
+
+    name = forms.CharField(
+        label=_("Nom du jeton"),
+        max_length=100,
+        help_text=_("Par exemple le logiciel qui l'utilisera : « ERP », « Intégration facturation »."),
+    )
+
+    def add_rule_violation(self, exc: RuleViolation) -> None:
+        field = exc.field if exc.field in self.fields else None
+        self.add_error(field, str(exc.message))

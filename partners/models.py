@@ -183,3 +183,36 @@ class SelfcareAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user.username} ({self.client})"
+
+
+class ApiToken(models.Model):
+    """A partner staff user's API token (issue 10 item 6): named, with an expiry, revocable.
+
+    Only the SHA-256 of the secret is stored, with its first characters (``prefix``) to find the row and to show
+    it in the back-office; the secret itself is shown once, when the token is created. A token works only while
+    its user is active and still a member of the token's partner (``partners.services.api_token_authenticate``).
+    """
+
+    PREFIX_LENGTH = 12
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("nom"), max_length=100)
+    prefix = models.CharField(_("début du jeton"), max_length=PREFIX_LENGTH)
+    key_hash = models.CharField(max_length=64, unique=True)  # hex SHA-256 of the secret, never the secret
+    created_at = models.DateTimeField(_("créé le"))
+    expires_at = models.DateTimeField(_("expire le"))
+    last_used_at = models.DateTimeField(_("dernière utilisation"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("révoqué le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("jeton API")
+        verbose_name_plural = _("jetons API")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index("prefix", name="apitoken_prefix_idx"),  # the authentication lookup (any partner)
+            models.Index(fields=["partner", "user", "-created_at"], name="apitoken_partner_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

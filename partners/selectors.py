@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from .models import ClientAccount, Partner, PartnerMembership, SelfcareAccess, Site, User
+from .models import ApiToken, ClientAccount, Partner, PartnerMembership, SelfcareAccess, Site, User
 
 
 def partner_for_user(user: User) -> Partner | None:
@@ -51,11 +51,21 @@ def site_list(partner: Partner, *, client: ClientAccount | None = None) -> Query
     return qs
 
 
-def staff_api_token_get(user: User):
-    """The API token of a staff user, or None if they have not generated one yet."""
-    from rest_framework.authtoken.models import Token
+def api_token_list(user: User) -> QuerySet[ApiToken]:
+    """A staff user's own API tokens, newest first (revoked and expired ones included, with their dates), within
+    the partner they belong to now."""
+    partner = partner_for_user(user)
+    if partner is None:
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(partner=partner, user=user).order_by("-created_at", "-pk")
 
-    return Token.objects.filter(user=user).first()
+
+def api_token_get_for_user_or_404(user: User, token_id) -> ApiToken:
+    """One of the user's own tokens; the same 404 for a missing token and for anyone else's (STYLE 16)."""
+    try:
+        return api_token_list(user).get(pk=token_id)
+    except (ApiToken.DoesNotExist, ValueError, TypeError):
+        raise Http404("api token") from None
 
 
 def partner_staff_list(partner: Partner) -> QuerySet[PartnerMembership]:

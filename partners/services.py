@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from core.errors import RuleViolation
 
-from .models import ClientAccount, Partner, PartnerMembership, Site, User
+from .models import ApiToken, ClientAccount, Partner, PartnerMembership, Site, User
 from .validators import normalize_phone, normalize_siret, validate_siret
 
 CLIENT_FIELDS = (
@@ -202,13 +210,92 @@ def site_create(
     )
 
 
-@transaction.atomic
-def staff_api_token_rotate(*, user: User):
-    """Give a partner staff user a new API token (the old one stops working at once)."""
-    from rest_framework.authtoken.models import Token
+# --- API tokens (issue 10 item 6) ------------------------------------------------------------------------
 
-    Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user)
+API_TOKEN_SCHEME = "alk_"  # every new secret starts with it (easy to spot in a leaked log or repository)
+API_TOKEN_NAME_MAX = 100
+
+
+def api_token_hash(secret: str) -> str:
+    """What the database keeps of a secret: its hex SHA-256 (the secrets are 256 random bits: no salt needed)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str, now: dt.datetime | None = None) -> tuple[ApiToken, str]:
+    """A new named API token for an active partner staff user, valid ``API_TOKEN_TTL_DAYS`` days. Returns the
+    token and its secret: the caller shows the secret once, nothing can show it again."""
+    from .selectors import partner_for_user
+
+    partner = partner_for_user(user)
+    if partner is None or not user.is_active:
+        raise RuleViolation(_("Seul un membre actif d'un partenaire peut créer un jeton API."), field="user")
+    name = " ".join((name or "").split())
+    if not name:
+        raise RuleViolation(
+            _("Donnez un nom au jeton (par exemple le logiciel qui l'utilise)."), field="name"
+        )
+    if len(name) > API_TOKEN_NAME_MAX:
+        raise RuleViolation(
+            _("Le nom du jeton ne peut pas dépasser %(n)d caractères.") % {"n": API_TOKEN_NAME_MAX},
+            field="name",
+        )
+    now = now or timezone.now()
+    secret = API_TOKEN_SCHEME + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        partner=partner,
+        user=user,
+        name=name,
+        prefix=secret[: ApiToken.PREFIX_LENGTH],
+        key_hash=api_token_hash(secret),
+        created_at=now,
+        expires_at=now + dt.timedelta(days=settings.API_TOKEN_TTL_DAYS),
+    )
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, now: dt.datetime | None = None) -> ApiToken:
+    """Revoke a token at once (idempotent: a revoked token keeps its first revocation time)."""
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now or timezone.now())
+    token.refresh_from_db(fields=["revoked_at"])
+    return token
+
+
+LAST_USED_PRECISION = dt.timedelta(
+    minutes=1
+)  # at most one write a minute per token for « dernière utilisation »
+
+
+def api_token_authenticate(*, secret: str, now: dt.datetime | None = None) -> ApiToken:
+    """The live token whose secret is ``secret``, its user loaded; raises ``RuleViolation`` (field ``token``)
+    when there is none or when it is expired, revoked, or its user is inactive or no longer a member of the
+    token's partner. Rows are found by prefix and the hash compared in constant time (``hmac.compare_digest``).
+    Records the use (``last_used_at``, to the minute)."""
+    now = now or timezone.now()
+    invalid = RuleViolation(_("Jeton API invalide."), field="token")
+    if not secret or len(secret) > 200:
+        raise invalid
+    digest = api_token_hash(secret)
+    candidates = ApiToken.objects.select_related("user", "user__membership__partner").filter(
+        prefix=secret[: ApiToken.PREFIX_LENGTH]
+    )
+    token = next((t for t in candidates if hmac.compare_digest(t.key_hash, digest)), None)
+    if token is None:
+        raise invalid
+    if token.revoked_at is not None:
+        raise RuleViolation(_("Ce jeton API a été révoqué."), field="token")
+    if token.expires_at <= now:
+        raise RuleViolation(_("Ce jeton API a expiré : créez-en un nouveau."), field="token")
+    user = token.user
+    membership = getattr(user, "membership", None) if user.is_active else None
+    if membership is None or membership.partner_id != token.partner_id:
+        raise RuleViolation(_("Ce jeton API n'est plus valable : le compte est désactivé."), field="token")
+    # One statement on every call (a steady query count), which writes at most once a minute per token.
+    ApiToken.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_PRECISION), pk=token.pk
+    ).update(last_used_at=now)
+    return token
 
 
 # --- partner settings (R-BO-3) and self-care branding (R-SC-2) -------------------------------------------

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from tests.factories.api import api_token
 from tests.factories.partners import MembershipFactory, PartnerFactory
 
 
@@ -50,7 +50,7 @@ def test_nul_in_a_query_parameter_of_a_backoffice_page_is_a_400_naming_it(client
 @pytest.mark.parametrize("path", API_ROUTES)
 def test_nul_in_a_query_parameter_of_the_api_is_a_400_naming_it(staff, path):
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=staff).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token(staff)}")
     response = api.get(path, {"q": "\x00"})
     assert response.status_code == 400
     assert response.json()["field"] == "q"

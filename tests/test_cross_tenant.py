@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from partners.models import ClientAccount, Partner
+from tests.factories.api import api_token
 from tests.factories.partners import (
     ClientAccountFactory,
     MembershipFactory,
@@ -287,6 +287,21 @@ def _client_selfcare_orders_kwargs(partner: Partner, label: str) -> dict:
     return {"client_id": contract.client_id}
 
 
+def _api_token_kwargs(partner: Partner, label: str) -> dict:
+    from partners.services import api_token_create
+
+    token, _ = api_token_create(user=MembershipFactory(partner=partner).user, name=label)
+    return {"token_id": token.pk}
+
+
+def _api_token_live(kwargs: dict) -> None:
+    from partners.models import ApiToken
+
+    assert ApiToken.objects.get(pk=kwargs["token_id"]).revoked_at is None, (
+        "partner A revoked partner B's token"
+    )
+
+
 CROSS_TENANT_CASES: dict[str, Case] = {
     "backoffice:client_selfcare_orders": Case(build=_client_selfcare_orders_kwargs),
     # R-SC-1 self-care configuration of a client
@@ -394,7 +409,9 @@ CROSS_TENANT_CASES: dict[str, Case] = {
     "api-invoice-detail": Case(build=_invoice_pk),
     "api-invoice-pdf": Case(build=_invoice_pk),
     # issue 10 item 6: revoking partner B's API token (POST only)
-    "backoffice:api_token_revoke": Case(build=_api_token_kwargs, methods=("post",), unchanged=_api_token_live),
+    "backoffice:api_token_revoke": Case(
+        build=_api_token_kwargs, methods=("post",), unchanged=_api_token_live
+    ),
 }
 
 # Parametrised patterns whose parameter selects no partner-owned object, and why. They are left out of
@@ -502,7 +519,8 @@ def _logged_in(user) -> APIClient:
     """One client for both doors: a session for the back-office, a token for the API."""
     api = APIClient()
     api.force_login(user)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    if hasattr(user, "membership"):  # an API token belongs to a partner member; others keep the session
+        api.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return api
 
 

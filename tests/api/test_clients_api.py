@@ -1,10 +1,11 @@
 """``/api/v1/clients`` (R-BO-1): partner-scoped list/create/read/update through the services; JSON errors."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from partners.models import ClientAccount
+from partners.models import ApiToken, ClientAccount
+from partners.services import api_token_hash
+from tests.factories.api import api_token
 from tests.factories.partners import ClientAccountFactory, MembershipFactory, SiteFactory, make_siret
 
 pytestmark = pytest.mark.django_db
@@ -22,9 +23,9 @@ def partner(membership):
 
 @pytest.fixture
 def api(membership):
-    token = Token.objects.create(user=membership.user)
+    token = api_token(membership.user)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 
@@ -46,7 +47,8 @@ def test_obtain_token_with_login_and_password(membership):
         "/api/v1/auth/token", {"username": membership.user.username, "password": "pw-test-123"}
     )
     assert response.status_code == 200
-    assert response.json()["token"] == Token.objects.get(user=membership.user).key
+    stored = ApiToken.objects.get(user=membership.user)  # only the hash of the secret is kept
+    assert stored.key_hash == api_token_hash(response.json()["token"])
 
 
 def test_list_is_scoped_and_searchable(api, partner):

@@ -9,7 +9,6 @@ import uuid
 
 import pytest
 import yaml
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from contracts import outcomes
@@ -25,6 +24,7 @@ from tests.contracts.test_lifecycle_support import (
     spare_sim,
     sweep,
 )
+from tests.factories.api import api_token
 from tests.factories.partners import MembershipFactory
 from tests.provisioning.test_dispatch_support import Stock
 
@@ -47,7 +47,7 @@ def stock():
 def _api(partner) -> APIClient:
     user = MembershipFactory(partner=partner).user
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return api
 
 

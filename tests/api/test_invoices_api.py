@@ -4,10 +4,10 @@ its Factur-X PDF; another partner's invoice is a 404."""
 import datetime as dt
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from billing.services import credit_note_create
+from tests.factories.api import api_token
 from tests.factories.billing import issued_invoice, with_pdf
 from tests.factories.partners import MembershipFactory, PartnerFactory
 
@@ -31,9 +31,9 @@ def partner(membership):
 
 @pytest.fixture
 def api(membership):
-    token = Token.objects.create(user=membership.user)
+    token = api_token(membership.user)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 

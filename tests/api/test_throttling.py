@@ -4,10 +4,10 @@ ones; beyond the rate a 429 with a French message and Retry-After."""
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
+from tests.factories.api import api_token
 from tests.factories.partners import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,8 +40,8 @@ def test_anonymous_calls_are_throttled_per_ip(rates):
 def test_authenticated_calls_are_throttled_per_user(rates):
     one, two = MembershipFactory().user, MembershipFactory().user
     api_one, api_two = APIClient(), APIClient()
-    api_one.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=one).key}")
-    api_two.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=two).key}")
+    api_one.credentials(HTTP_AUTHORIZATION=f"Token {api_token(one)}")
+    api_two.credentials(HTTP_AUTHORIZATION=f"Token {api_token(two)}")
     for _ in range(4):
         assert api_one.get("/api/v1/clients").status_code == 200
     assert api_one.get("/api/v1/clients").status_code == 429

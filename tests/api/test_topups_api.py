@@ -9,7 +9,6 @@ import datetime as dt
 import uuid
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from catalog.models import Offer
@@ -19,6 +18,7 @@ from contracts.services import LineSpec, order_place
 from core.money import GB
 from core.operator_kinds import RequestKind
 from tests.contracts.test_lifecycle_support import TUESDAY_10H, lifecycle_settings, live_line, sweep
+from tests.factories.api import api_token
 from tests.factories.partners import MembershipFactory
 from tests.provisioning.test_dispatch_support import Stock
 
@@ -40,7 +40,7 @@ def stock():
 def api(stock):
     user = MembershipFactory(partner=stock.partner).user
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return client
 
 

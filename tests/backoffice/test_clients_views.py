@@ -2,10 +2,10 @@
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from backoffice.clients_views import CLIENT_DETAIL_SECTIONS, PAGE_SIZE, ClientSection
-from partners.models import ClientAccount
+from partners.models import ApiToken, ClientAccount
+from partners.services import api_token_hash
 from tests.factories.partners import ClientAccountFactory, SiteFactory, make_siret
 
 pytestmark = pytest.mark.django_db
@@ -247,29 +247,55 @@ def test_R_BO_1_edit_with_bad_siret_saves_nothing(staff_client, partner):
 # --- API token page ---------------------------------------------------------------------------------------
 
 
-def test_api_token_page_generates_and_regenerates(staff_client, staff):
+def test_api_token_page_creates_a_named_token_and_shows_the_secret_once(staff_client, staff):
     url = reverse("backoffice:api_token")
     assert "pas encore de jeton" in staff_client.get(url).content.decode()
-    assert staff_client.post(url).status_code == 302
-    first = Token.objects.get(user=staff)
-    assert first.key in staff_client.get(url).content.decode()
-    staff_client.post(url)
-    second = Token.objects.get(user=staff)
-    assert second.key != first.key
-    assert not Token.objects.filter(key=first.key).exists()
+    response = staff_client.post(url, {"name": "ERP"})
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    token = ApiToken.objects.get(user=staff)
+    secret = response.context["secret"]
+    assert token.key_hash == api_token_hash(secret) and secret in response.content.decode()
+    page = staff_client.get(url).content.decode()
+    assert secret not in page  # never shown again
+    assert "ERP" in page and f"{token.prefix}…" in page
 
 
-def test_api_token_works_on_the_api(staff_client, staff, partner):
+def test_api_token_page_needs_a_name(staff_client, staff):
+    response = staff_client.post(reverse("backoffice:api_token"), {"name": "  "})
+    assert response.status_code == 200
+    assert not ApiToken.objects.exists()
+
+
+def test_api_token_revoke_stops_the_token(staff_client, staff, partner):
     ClientAccountFactory(partner=partner, company_name="Visible Par Jeton")
-    staff_client.post(reverse("backoffice:api_token"))
-    key = Token.objects.get(user=staff).key
+    staff_client.post(reverse("backoffice:api_token"), {"name": "ERP"})
+    token = ApiToken.objects.get(user=staff)
+    secret = staff_client.post(reverse("backoffice:api_token"), {"name": "Autre"}).context["secret"]
     from rest_framework.test import APIClient
 
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    response = api.get("/api/v1/clients")
-    assert response.status_code == 200
-    assert [c["company_name"] for c in response.json()["results"]] == ["Visible Par Jeton"]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+    assert [c["company_name"] for c in api.get("/api/v1/clients").json()["results"]] == ["Visible Par Jeton"]
+    other = ApiToken.objects.get(user=staff, name="Autre")
+    revoke = reverse("backoffice:api_token_revoke", kwargs={"token_id": other.pk})
+    assert staff_client.get(revoke).status_code == 405  # POST only (with its CSRF token)
+    assert staff_client.post(revoke).status_code == 302
+    assert api.get("/api/v1/clients").status_code == 401
+    token.refresh_from_db()
+    assert token.revoked_at is None  # the other token still works
+
+
+def test_api_token_revoke_of_someone_elses_token_is_404(staff_client, partner):
+    from partners.services import api_token_create
+    from tests.factories.partners import MembershipFactory
+
+    colleague, _ = api_token_create(user=MembershipFactory(partner=partner).user, name="Collègue")
+    stranger, _ = api_token_create(user=MembershipFactory().user, name="Autre partenaire")
+    for token in (colleague, stranger):
+        url = reverse("backoffice:api_token_revoke", kwargs={"token_id": token.pk})
+        assert staff_client.post(url).status_code == 404
+        token.refresh_from_db()
+        assert token.revoked_at is None
 
 
 def test_pages_require_login(client):

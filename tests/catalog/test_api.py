@@ -1,10 +1,10 @@
 """GET /api/v1/catalog/offers (filters network, range; paginated) and /api/v1/catalog/offers/<code>."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from core.money import GB
+from tests.factories.api import api_token
 from tests.factories.partners import MembershipFactory, PartnerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -14,9 +14,9 @@ URL = "/api/v1/catalog/offers"
 
 def api_for(partner=None, user=None):
     user = user or MembershipFactory(partner=partner or PartnerFactory()).user
-    token = Token.objects.create(user=user)
+    token = api_token(user)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return api
 
 
@@ -28,7 +28,8 @@ def test_401_without_token(catalog):
 
 
 def test_403_for_user_without_partner(catalog):
-    api = api_for(user=UserFactory())
+    api = APIClient()
+    api.force_authenticate(user=UserFactory())  # no partner, so no API token: a logged-in session
     assert api.get(URL).status_code == 403
     assert api.get(f"{URL}/OR-ILL-SD").status_code == 403
 

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from contracts.models import Contract, IdempotencyRecord, Order
 from contracts.services import idempotency_records_purge
 from core.networks import Network
+from tests.factories.api import api_token
 from tests.factories.contracts import ContractFactory, add_stock
 from tests.factories.partners import ClientAccountFactory, MembershipFactory, PartnerFactory
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def api_for(user) -> APIClient:
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return api
 
 

@@ -9,7 +9,6 @@ from collections import Counter
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from contracts.models import Contract, ContractEvent, OperatorRequest, Order
@@ -17,6 +16,7 @@ from contracts.services import LineSpec, order_place
 from core.errors import RuleViolation
 from core.networks import Network
 from inventory.models import PhoneNumber, SimCard
+from tests.factories.api import api_token
 from tests.factories.contracts import add_stock, offer
 
 pytestmark = [
@@ -98,7 +98,7 @@ def test_R_CON_6_concurrent_orders_on_a_small_pool_never_share_a_number_or_a_sim
 
 def test_concurrent_duplicates_of_one_idempotency_key_make_one_order(catalog, partner, staff, client_account):
     add_stock(partner, Network.ORANGE, sims=20, numbers=20)
-    token = Token.objects.create(user=staff).key
+    token = api_token(staff)
     body = {"client_id": client_account.pk, "offer": "OR-ILL-10G-B", "quantity": 2}
 
     def post(i):

@@ -1,10 +1,10 @@
 """Stock API (R-BO-2, R-SC-7): GET /api/v1/sims, /numbers, /esims; POST /api/v1/sims/assign, /sims/release."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from inventory.models import SimCard
+from tests.factories.api import api_token
 from tests.factories.inventory import EsimProfileFactory, PhoneNumberFactory, SimCardFactory, make_iccid
 from tests.factories.partners import ClientAccountFactory, MembershipFactory
 
@@ -23,9 +23,9 @@ def partner(membership):
 
 @pytest.fixture
 def api(membership):
-    token = Token.objects.create(user=membership.user)
+    token = api_token(membership.user)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 

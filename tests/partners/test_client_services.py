@@ -4,9 +4,9 @@ import pytest
 
 from core.errors import RuleViolation
 from partners.models import ClientAccount
-from partners.services import client_create, client_update, staff_api_token_rotate
+from partners.services import client_create, client_update
 from partners.validators import format_phone
-from tests.factories.partners import ClientAccountFactory, PartnerFactory, UserFactory, make_siret
+from tests.factories.partners import ClientAccountFactory, PartnerFactory, make_siret
 
 pytestmark = pytest.mark.django_db
 
@@ -71,12 +71,3 @@ def test_R_BO_1_update_refusal_leaves_row_untouched():
 def test_format_phone_national_for_france():
     assert format_phone("+33612345678") == "06 12 34 56 78"
     assert format_phone("") == ""
-
-
-def test_staff_api_token_rotate_replaces_token():
-    user = UserFactory()
-    first = staff_api_token_rotate(user=user)
-    second = staff_api_token_rotate(user=user)
-    assert first.key != second.key
-    user.refresh_from_db()
-    assert user.auth_token.key == second.key

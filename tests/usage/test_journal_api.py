@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 import yaml
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from core.money import GB, MB
+from tests.factories.api import api_token
 from tests.factories.contracts import ContractFactory
 from tests.factories.partners import ClientAccountFactory, MembershipFactory, PartnerFactory
 from tests.factories.usage import CdrFactory, UsageCounterFactory, add_cdrs, paris_time, topup
@@ -42,7 +42,7 @@ def contract(partner):
 def _api(partner) -> APIClient:
     api = APIClient()
     user = MembershipFactory(partner=partner).user
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return api
 
 
