@@ -9,7 +9,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # every target here is a developer's, so DEBUG=1 unless the environment says otherwise.
 export DEBUG ?= 1
 
-.PHONY: run rundirs test install migrate demo lint format e2e clean bench-usage bench-selfcare
+.PHONY: run rundirs test install migrate demo lint format e2e clean bench-usage bench-selfcare bench-billing
 
 rundirs:
 	@mkdir -p run/celery/queue run/celery/processed run/mail
@@ -73,6 +73,9 @@ bench-usage: install
 
 bench-selfcare: install
 	@$(WITH_DB) $(PY) bench/bench_selfcare.py $(BENCH_ARGS)
+
+bench-billing: install
+	@$(WITH_DB) $(PY) bench/bench_billing.py $(BENCH_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
