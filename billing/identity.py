@@ -64,3 +64,19 @@ def vat_number_for_siren(siren: str) -> str:
     mod 97 (what python-stdnum's ``stdnum.fr.tva`` checks)."""
     key = (12 + 3 * (int(siren) % 97)) % 97
     return f"FR{key:02d}{siren}"
+
+
+def client_party(client) -> dict:
+    """A partner's client as the customer of a reseller invoice (``ClientAccount``: company name, SIRET, address;
+    its VAT number is the French one of its SIREN)."""
+    siret = client.siret or ""
+    return {
+        "name": client.company_name,
+        "siret": siret,
+        "vat_number": vat_number_for_siren(siret[:9]) if len(siret) == 14 and siret.isdigit() else "",
+        "address_lines": [client.address] if client.address else [],
+        "postcode": client.postal_code,
+        "city": client.city,
+        "country": client.country or "FR",
+        "email": client.email,
+    }

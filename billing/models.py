@@ -164,6 +164,11 @@ class Invoice(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes"
     )
     reason = models.CharField(_("motif"), max_length=255, blank=True)
+    blocked = models.TextField(
+        _("bloquée"),
+        blank=True,
+        help_text=_("Brouillon revendeur : ce qui empêche de l'émettre (prix à définir)."),
+    )
     issuer = models.JSONField(_("émetteur"), default=dict, blank=True)
     customer = models.JSONField(_("client facturé"), default=dict, blank=True)
     payment_terms = models.TextField(_("conditions de paiement"), blank=True)
@@ -193,6 +198,12 @@ class Invoice(models.Model):
                 fields=["customer_partner", "period_month"],
                 condition=Q(kind="invoice", issuer_partner__isnull=True, customer_client__isnull=True),
                 name="billing_invoice_wholesale_month",
+            ),
+            # one reseller invoice per client and month (a draft is replaced, an issued one stays)
+            models.UniqueConstraint(
+                fields=["issuer_partner", "customer_client", "period_month"],
+                condition=Q(kind="invoice", issuer_partner__isnull=False),
+                name="billing_invoice_reseller_month",
             ),
             models.CheckConstraint(
                 condition=Q(state="draft", number__isnull=True)
@@ -320,3 +331,57 @@ class PartnerBillingProfile(models.Model):
 
     def __str__(self) -> str:
         return self.legal_name
+
+
+class ResalePolicy(models.Model):
+    """A partner's « Génération facturation revendeur » (R-BO-3, issue 9 item 3): on/off and the default margin,
+    a percentage on AlphaLink's price for anything without an explicit resale price (``ResalePrice``)."""
+
+    partner = models.OneToOneField(Partner, on_delete=models.CASCADE, related_name="resale_policy")
+    enabled = models.BooleanField(_("génération facturation revendeur"), default=False)
+    margin_percent = models.DecimalField(
+        _("marge par défaut (%)"), max_digits=7, decimal_places=2, default=Decimal("0")
+    )
+    updated_at = models.DateTimeField(_("modifié le"))
+
+    class Meta:
+        verbose_name = _("facturation revendeur")
+        verbose_name_plural = _("facturations revendeur")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(margin_percent__gte=-100) & Q(margin_percent__lte=1000),
+                name="billing_resale_margin_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}: {self.margin_percent} %"
+
+
+class ResaleItem(models.TextChoices):
+    OFFER = "offer", _("Offre")
+    OPTION = "option", _("Option")
+    ROAMING = "roaming", _("Option roaming")
+    TOPUP = "topup", _("Recharge")
+
+
+class ResalePrice(models.Model):
+    """A partner's explicit resale unit price HT for one catalog item (``item`` = ``offer:<id>``, ``option:<id>``,
+    ``roaming:<id>``, ``topup:<id>``), used instead of the margin."""
+
+    Item = ResaleItem
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+", db_index=False)
+    item = models.CharField(_("article"), max_length=40)
+    unit_price_ht = models.DecimalField(_("prix de revente HT (€)"), max_digits=14, decimal_places=4)
+
+    class Meta:
+        verbose_name = _("prix de revente")
+        verbose_name_plural = _("prix de revente")
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "item"], name="billing_resale_price_unique"),
+            models.CheckConstraint(condition=Q(unit_price_ht__gte=0), name="billing_resale_price_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item}: {self.unit_price_ht}"

@@ -98,3 +98,22 @@ def invoice_totals(amounts: Iterable[Decimal]) -> tuple[Decimal, Decimal, Decima
 def invoice_number(prefix: str, year: int, sequence: int) -> str:
     """``FA-2026-000042``: the issuer's prefix, the year and the rank in the issuer's yearly sequence."""
     return f"{prefix}-{year}-{sequence:06d}"
+
+
+UNIT = Decimal("0.0001")
+MARGIN_MIN, MARGIN_MAX = Decimal("-100"), Decimal("1000")
+
+
+def resale_unit_price(
+    *, wholesale_unit: Decimal | None, explicit: Decimal | None, margin_percent: Decimal
+) -> Decimal | None:
+    """The unit price HT a partner bills its client (« facturation revendeur »): its explicit resale price when
+    it set one, else AlphaLink's unit price × (1 + margin), half-up to 4 places; ``None`` (unpriced: the draft
+    is blocked) when neither exists. The line amount is ``cents(quantity × unit)``, as for every line."""
+    if explicit is not None:
+        return Decimal(explicit).quantize(UNIT, rounding=ROUND_HALF_UP)
+    if wholesale_unit is None:
+        return None
+    return (Decimal(wholesale_unit) * (100 + Decimal(margin_percent)) / 100).quantize(
+        UNIT, rounding=ROUND_HALF_UP
+    )
