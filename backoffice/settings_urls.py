@@ -17,4 +17,10 @@ urlpatterns = [
     path("notifications/", views.settings_notifications_view, name="settings_notifications"),
     path("facturation/", views.settings_billing_view, name="settings_billing"),
     path("facturation/modifier/", views.settings_billing_update_view, name="settings_billing_update"),
+    path("facturation-revendeur/", views.settings_reseller_view, name="settings_reseller"),
+    path(
+        "facturation-revendeur/modifier/",
+        views.settings_reseller_update_view,
+        name="settings_reseller_update",
+    ),
 ]

@@ -41,6 +41,7 @@ TABS = (
     ("contacts", gettext_lazy("Contacts"), "backoffice:settings_contacts"),
     ("notifications", gettext_lazy("Notifications email"), "backoffice:settings_notifications"),
     ("billing", gettext_lazy("Facturation"), "backoffice:settings_billing"),
+    ("reseller", gettext_lazy("Facturation revendeur"), "backoffice:settings_reseller"),
 )
 
 
@@ -372,3 +373,79 @@ def settings_billing_update_view(request: HttpRequest) -> HttpResponse:
             )
             return redirect("backoffice:settings_billing")
     return _billing_page(request, form, status=422)
+
+
+# --- Facturation revendeur: the partner's resale prices to its own clients (R-BO-3, issue 9 item 3) ---------
+
+
+def _reseller_page(
+    request: HttpRequest, *, posted: dict | None = None, errors: dict | None = None, status: int = 200
+) -> HttpResponse:
+    """The switch, the margin and one row per catalog item (AlphaLink's price, the explicit resale price). On a
+    refused save the posted values come back with every error beside its field."""
+    from billing.models import ResalePolicy, ResalePrice
+    from billing.reseller import resale_items
+
+    partner = request.staff_partner
+    policy = ResalePolicy.objects.filter(partner=partner).first()
+    explicit = dict(ResalePrice.objects.filter(partner=partner).values_list("item", "unit_price_ht"))
+    errors = errors or {}
+    rows = []
+    for item, group, label, wholesale in resale_items():
+        if posted is not None:
+            value = posted.get(f"price_{item}", "")
+        else:
+            value = format(explicit[item].normalize(), "f") if item in explicit else ""
+        rows.append(
+            {
+                "item": item,
+                "group": group,
+                "label": label,
+                "wholesale": wholesale,
+                "value": value,
+                "errors": errors.get(f"price_{item}", []),
+            }
+        )
+    context = {
+        "policy": policy,
+        "enabled": (posted.get("enabled") == "on") if posted is not None else bool(policy and policy.enabled),
+        "margin": posted.get("margin_percent", "")
+        if posted is not None
+        else (format(policy.margin_percent.normalize(), "f") if policy else "0"),
+        "margin_errors": errors.get("margin_percent", []),
+        "other_errors": errors.get(None, []),
+        "rows": rows,
+        "explicit_count": len(explicit),
+    }
+    return _render(request, "reseller", context, status=status)
+
+
+@require_GET
+@partner_required
+def settings_reseller_view(request: HttpRequest) -> HttpResponse:
+    return _reseller_page(request)
+
+
+@admin_required
+@require_POST
+def settings_reseller_update_view(request: HttpRequest) -> HttpResponse:
+    """Save everything or nothing (``billing.reseller.resale_policy_set`` reports every error at once)."""
+    from billing.reseller import resale_policy_set
+
+    prices = {key[len("price_") :]: value for key, value in request.POST.items() if key.startswith("price_")}
+    try:
+        resale_policy_set(
+            partner=request.staff_partner,
+            enabled=request.POST.get("enabled") == "on",
+            margin_percent=request.POST.get("margin_percent", ""),
+            prices=prices,
+        )
+    except ValidationFailed as exc:
+        errors: dict = {}
+        for error in exc.errors:
+            errors.setdefault(error.field, []).append(str(error.message))
+        return _reseller_page(request, posted=request.POST, errors=errors, status=422)
+    messages.success(
+        request, _("Vos prix de revente sont enregistrés : ils s'appliquent aux prochains brouillons.")
+    )
+    return redirect("backoffice:settings_reseller")

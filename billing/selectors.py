@@ -7,7 +7,7 @@ import datetime as dt
 from django.db.models import QuerySet
 from django.http import Http404
 
-from partners.models import Partner
+from partners.models import ClientAccount, Partner
 
 from . import rules
 from .models import Charge, Invoice, InvoiceLine
@@ -65,3 +65,58 @@ def charges_unpriced(partner: Partner) -> QuerySet[Charge]:
     return Charge.objects.filter(partner=partner, invoice__isnull=True, amount_ht__isnull=True).order_by(
         "missing_price", "contract_id"
     )
+
+
+def client_invoice_list(partner: Partner, *, month: dt.date | None = None) -> QuerySet[Invoice]:
+    """The partner's invoices to its clients (« Factures clients »): drafts and issued, credit notes included,
+    with their client; ``month``: that billing month only."""
+    invoices = Invoice.objects.filter(issuer_partner=partner).select_related(
+        "customer_client", "credit_note_of"
+    )
+    if month is not None:
+        invoices = invoices.filter(period_month=month)
+    return invoices.defer("pdf").order_by(
+        "-period_month", "customer_client__company_name", "kind", "sequence", "pk"
+    )
+
+
+def client_invoice_get_for_actor_or_404(partner: Partner, invoice_id: int) -> Invoice:
+    """One of the partner's invoices to its clients; the same 404 for a missing one and another partner's."""
+    invoice = (
+        Invoice.objects.filter(issuer_partner=partner, pk=invoice_id)
+        .select_related("customer_client", "credit_note_of")
+        .first()
+    )
+    if invoice is None:
+        raise Http404
+    return invoice
+
+
+def selfcare_invoice_list(client: ClientAccount) -> QuerySet[Invoice]:
+    """A client's issued invoices and credit notes from its partner (self-care « Mes factures »), latest first.
+    Drafts are never shown."""
+    return (
+        Invoice.objects.filter(
+            issuer_partner_id=client.partner_id, customer_client=client, state=Invoice.State.ISSUED
+        )
+        .select_related("credit_note_of")
+        .defer("pdf")
+        .order_by("-issue_date", "-sequence")
+    )
+
+
+def selfcare_invoice_get_or_404(client: ClientAccount, invoice_id: int) -> Invoice:
+    """One of the client's issued invoices; the same 404 for a missing one, a draft and another client's."""
+    invoice = (
+        Invoice.objects.filter(
+            issuer_partner_id=client.partner_id,
+            customer_client=client,
+            state=Invoice.State.ISSUED,
+            pk=invoice_id,
+        )
+        .select_related("credit_note_of")
+        .first()
+    )
+    if invoice is None:
+        raise Http404
+    return invoice

@@ -13,13 +13,15 @@ from core.clock import month_start
 )
 def billing_run_task(month: str | None = None) -> int:
     """Beat, on the 1st at 06:00 Europe/Paris: the run of the month just started (its subscriptions à échoir,
-    the previous month's usage à terme échu). ``month``: ``YYYY-MM`` to run another month. Safe to repeat."""
+    the previous month's usage à terme échu). ``month``: ``YYYY-MM`` to run another month. Then the drafts of
+    the partners' invoices to their clients (« Génération facturation revendeur »). Safe to repeat."""
     import datetime as dt
 
-    from . import services
+    from . import reseller, services
 
     target = dt.date.fromisoformat(f"{month}-01") if month else month_start(timezone.now())
     run = services.billing_run(month=target)
+    reseller.reseller_drafts_make_all(month=target)
     return len(run.invoiced)
 
 
