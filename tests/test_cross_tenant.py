@@ -120,6 +120,68 @@ def _invoice_pk(partner: Partner, label: str) -> dict:
     return {"pk": _invoice(partner, label).pk}
 
 
+# R-BO-3 reseller billing: one of the partner's invoices to its clients (a draft, or issued with its PDF), the
+# label in the client's name; ``client``: whose invoice (default a new client of the partner).
+def _client_invoice(partner: Partner, label: str, *, issued: bool, client=None):
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.test import override_settings
+    from django.utils import timezone
+
+    from billing.models import Invoice, InvoiceLine, PartnerBillingProfile
+    from billing.reseller import reseller_invoice_issue
+    from tests.factories.billing import billing_profile, with_pdf
+
+    state = Invoice.State.ISSUED if issued else Invoice.State.DRAFT
+    found = Invoice.objects.filter(issuer_partner=partner, kind="invoice", state=state)
+    if client is not None:
+        found = found.filter(customer_client=client)
+    if found.first() is not None:
+        return found.first()
+    if not PartnerBillingProfile.objects.filter(partner=partner).exists():
+        billing_profile(partner)
+    client = client or ClientAccountFactory(partner=partner, company_name=f"{label} SARL")
+    month = dt.date(2026, 11 if issued else 12, 1)
+    invoice = Invoice.objects.create(
+        issuer_partner=partner,
+        customer_partner=partner,
+        customer_client=client,
+        period_month=month,
+        period_start=month,
+        period_end=month.replace(day=28),
+        customer={"name": client.company_name},
+        total_ht=Decimal("10.00"),
+        total_vat=Decimal("2.00"),
+        total_ttc=Decimal("12.00"),
+        created_at=timezone.now(),
+    )
+    InvoiceLine.objects.create(
+        invoice=invoice, partner=partner, position=1, group=f"Contrat {label}", label=f"Forfait {label}",
+        quantity=1, unit_price_ht=Decimal("10"), amount_ht=Decimal("10.00"),
+    )  # fmt: skip
+    if issued:
+        with override_settings(BILLING_RENDER_PDF_ON_ISSUE=False):
+            invoice = with_pdf(reseller_invoice_issue(partner=partner, invoice=invoice))
+    return invoice
+
+
+def _client_invoice_draft(partner: Partner, label: str) -> dict:
+    return {"invoice_id": _client_invoice(partner, label, issued=False).pk}
+
+
+def _client_invoice_issued(partner: Partner, label: str) -> dict:
+    return {"invoice_id": _client_invoice(partner, label, issued=True).pk}
+
+
+def _client_invoice_kept(kwargs: dict) -> None:
+    from billing.models import Invoice
+
+    invoice = Invoice.objects.get(pk=kwargs["invoice_id"])
+    assert not Invoice.objects.filter(credit_note_of=invoice).exists(), "partner A credited B's invoice"
+    assert invoice.state == Invoice.State.ISSUED or invoice.number is None, "partner A issued B's invoice"
+
+
 # R-ORD / R-CON order and contract pages and endpoints (contracts area)
 def _contract(partner: Partner, label: str):
     from tests.factories.contracts import ContractFactory
@@ -408,6 +470,18 @@ CROSS_TENANT_CASES: dict[str, Case] = {
     "backoffice:invoice_csv": Case(build=_invoice_kwargs),
     "api-invoice-detail": Case(build=_invoice_pk),
     "api-invoice-pdf": Case(build=_invoice_pk),
+    # R-BO-3 reseller billing: « Factures clients » (drafts to issue, issued ones with their PDF and avoir)
+    "backoffice:client_invoice_detail": Case(build=_client_invoice_draft),
+    "backoffice:client_invoice_pdf": Case(build=_client_invoice_issued),
+    "backoffice:client_invoice_issue": Case(
+        build=_client_invoice_draft, methods=("post",), unchanged=_client_invoice_kept
+    ),
+    "backoffice:client_invoice_credit_note": Case(
+        build=_client_invoice_issued,
+        methods=("post",),
+        data={"reason": "Avoir pirate"},
+        unchanged=_client_invoice_kept,
+    ),
     # issue 10 item 6: revoking partner B's API token (POST only)
     "backoffice:api_token_revoke": Case(
         build=_api_token_kwargs, methods=("post",), unchanged=_api_token_live
@@ -764,7 +838,13 @@ def _selfcare_line_kept(kwargs: dict) -> None:
     assert not SelfcareOrder.objects.filter(contract=contract).exists()
 
 
+def _selfcare_invoice_kwargs(partner: Partner, label: str) -> dict:
+    client = _selfcare_client(partner, label)
+    return {"invoice_id": _client_invoice(partner, label, issued=True, client=client).pk}
+
+
 SELFCARE_CASES: dict[str, Case] = {
+    "selfcare:invoice_pdf": Case(build=_selfcare_invoice_kwargs),
     "selfcare:line": Case(build=_selfcare_line_kwargs),
     "selfcare:line_sims": Case(build=_selfcare_line_kwargs),
     "selfcare:line_action": Case(
