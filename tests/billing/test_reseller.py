@@ -212,3 +212,28 @@ def test_issue_refuses_another_partners_draft(line):
     (draft,) = reseller.reseller_drafts_make(partner=partner, month=DEC, now=RUN_DEC)
     with pytest.raises(Invoice.DoesNotExist):
         reseller.reseller_invoice_issue(partner=other, invoice=draft)
+
+
+def test_client_invoice_passes_the_facturx_checks_and_schema(line):
+    import facturx
+
+    from billing import documents
+    from billing.pdf import invoice_document
+    from billing.tasks import render_invoice_pdf_task
+
+    partner = billing_partner()
+    client = ClientAccountFactory(partner=partner, company_name="Client Factur-X", address="1 rue du Test")
+    line("OR-ILL-10G-NB", client=client, delivered=paris(2026, 11, 16, 10))
+    line("OR-ILL-5G-NB", client=client, delivered=LIVE)
+    policy(partner, margin="12.5", prices={offer_item("OR-ILL-10G-NB"): "11.99"})
+    billing_run(month=DEC, now=RUN_DEC)
+    (draft,) = reseller.reseller_drafts_make(partner=partner, month=DEC, now=RUN_DEC)
+    invoice = reseller.reseller_invoice_issue(partner=partner, invoice=draft, now=RUN_DEC)
+    doc = invoice_document(invoice)
+    documents.check_document(doc)
+    assert doc.issuer.name == f"{partner.name} SAS" and doc.customer.name == "Client Factur-X"
+    assert facturx.xml_check_xsd(documents.facturx_xml(doc), flavor="factur-x", level="en16931") is True
+    assert render_invoice_pdf_task(invoice.pk) is True
+    invoice.refresh_from_db()
+    _filename, xml = facturx.get_facturx_xml_from_pdf(bytes(invoice.pdf), check_xsd=True)
+    assert invoice.number.encode() in xml
