@@ -97,6 +97,11 @@ def idempotent(view_method):
                 _("L'en-tête Idempotency-Key est obligatoire pour cette requête."),
                 status.HTTP_400_BAD_REQUEST,
             )
+        if "\x00" in key:
+            return _error(
+                _("L'en-tête Idempotency-Key ne doit pas contenir de caractère nul."),
+                status.HTTP_400_BAD_REQUEST,
+            )
         if len(key) > MAX_KEY_LENGTH:
             return _error(
                 _("L'en-tête Idempotency-Key ne doit pas dépasser %(n)d caractères.") % {"n": MAX_KEY_LENGTH},

@@ -1,11 +1,12 @@
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import parsers, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.parsers import JSONParser
 from partners.models import ApiToken
 from partners.services import API_TOKEN_NAME_MAX, api_token_create
 
@@ -36,8 +37,17 @@ class ObtainTokenView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    parser_classes = [JSONParser, parsers.FormParser]  # a login: JSON or a plain form (curl -d)
 
-    @extend_schema(tags=["auth"], request=TokenRequestSerializer, responses={200: TokenSerializer})
+    @extend_schema(
+        tags=["auth"],
+        request=TokenRequestSerializer,
+        responses={
+            200: TokenSerializer,
+            400: OpenApiResponse(description="Identifiant ou mot de passe incorrect, ou saisie mal formée."),
+            429: OpenApiResponse(description="Trop de tentatives : réessayez plus tard."),
+        },
+    )
     def post(self, request, *args, **kwargs):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 
 import phonenumbers
@@ -108,6 +108,16 @@ def msisdn_display(national: str | None) -> str:
     if len(national) == 14 and national.isdigit():
         return national[:4] + " " + " ".join(national[i : i + 2] for i in range(4, 14, 2))
     return national
+
+
+# R-ORD-2 activation date: from today to at most a year ahead. A later date is a typing slip (2062 for 2026) that
+# would leave the line waiting in the queue for decades; it is refused, naming the field.
+ACTIVATION_HORIZON_DAYS = 365
+
+
+def activation_horizon(today: date) -> date:
+    """The last activation date an order placed on ``today`` may ask for."""
+    return today + timedelta(days=ACTIVATION_HORIZON_DAYS)
 
 
 # --------------------------------------------------------------------------------------------------

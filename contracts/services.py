@@ -328,6 +328,14 @@ def _check_header(
             field="activation_date",
             rule="R-ORD-2",
         )
+    horizon = rules.activation_horizon(today)
+    if activation_date > horizon:
+        raise RuleViolation(
+            _("La date d'activation ne peut pas dépasser un an (au plus tard le %(last)s).")
+            % {"last": horizon.strftime("%d/%m/%Y")},
+            field="activation_date",
+            rule="R-ORD-2",
+        )
 
 
 def _catalog_options(
