@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -17,6 +16,8 @@ from contracts.models import (
     Order,
     SimType,
 )
+
+NULLABLE_STR = serializers.CharField(allow_null=True)  # a method field answering a string or null
 
 
 class LineInputSerializer(serializers.Serializer):
@@ -129,6 +130,8 @@ class ContractSerializer(serializers.ModelSerializer):
     user_state = serializers.CharField(read_only=True)
     iccid = serializers.SerializerMethodField()
     activation_code = serializers.SerializerMethodField()
+    # A plain string: "" when no contact was given (a blank is not an e-mail for the schema's "format: email").
+    contact_email = serializers.CharField(read_only=True, help_text="Vide si aucun.")
 
     class Meta:
         model = Contract
@@ -161,13 +164,13 @@ class ContractSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STR)
     def get_iccid(self, obj: Contract) -> str | None:
         if obj.sim_id:
             return obj.sim.iccid
         return obj.esim.iccid if obj.esim_id else None
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STR)
     def get_activation_code(self, obj: Contract) -> str | None:
         return obj.esim.activation_code if obj.esim_id else None
 
@@ -213,7 +216,7 @@ class ContractDetailSerializer(ContractSerializer):
         blocks = DataBlock.objects.filter(contract=obj, lifted_at__isnull=True).order_by("blocked_at", "id")
         return DataBlockSerializer(blocks, many=True).data
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STR)
     def get_puk(self, obj: Contract) -> str | None:
         return obj.sim.puk if obj.sim_id else None
 
