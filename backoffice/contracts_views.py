@@ -52,6 +52,11 @@ TABS = [
 TAB_KEYS = {key for key, _label in TABS}
 
 
+def _is_id(value: str) -> bool:
+    """ASCII digits only: ``"²".isdigit()`` is true too, and ``int("²")`` raises."""
+    return value.isascii() and value.isdigit()
+
+
 def _is_partial(request: HttpRequest) -> bool:
     htmx = getattr(request, "htmx", None)
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
@@ -164,7 +169,7 @@ def contract_list_view(request: HttpRequest) -> HttpResponse:
         "number": request.GET.get("number", "").strip(),
         "sim": request.GET.get("sim", "").strip(),
     }
-    client_id = int(filters["client"]) if filters["client"].isdigit() else None
+    client_id = int(filters["client"]) if _is_id(filters["client"]) else None
     contracts = selectors.contract_list(
         partner,
         state=filters["state"],

@@ -103,7 +103,7 @@ def _filters(request: HttpRequest, allowed_states, *, with_network: bool = True)
     return {
         "state": state if state in allowed_states else "",
         "network": network if with_network and network in Network.values else "",
-        "client": client if client.isdigit() else "",
+        "client": client if client.isascii() and client.isdigit() else "",  # "²".isdigit() too
         "q": params.get("q", "").strip()[:32],
     }
 
@@ -201,10 +201,11 @@ def sims_assign(request: HttpRequest) -> HttpResponse:
     partner = request.staff_partner
     default = reverse("backoffice:stock")
     iccids = request.POST.getlist("iccids")
-    if not request.POST.get("client", "").isdigit():
+    client_id = request.POST.get("client", "")
+    if not (client_id.isascii() and client_id.isdigit()):
         messages.error(request, _("Choisissez le client à qui affecter les cartes SIM."))
         return _back(request, default)
-    client = client_get_for_partner_or_404(partner, int(request.POST["client"]))
+    client = client_get_for_partner_or_404(partner, int(client_id))
     try:
         count = services.sim_assign(partner=partner, client=client, iccids=iccids)
     except RuleViolation as exc:

@@ -198,11 +198,11 @@ def fleet_filtered(
                 qs = qs.filter(msisdn__lt=upper)
         else:
             qs = qs.filter(number__icontains=filters.ligne)
-    if filters.site.isdigit():
+    if filters.site.isascii() and filters.site.isdigit():  # "²".isdigit() too
         qs = qs.filter(site_id=int(filters.site))
     if filters.utilisateur:
         qs = qs.filter(user_name__icontains=filters.utilisateur)
-    if filters.offre.isdigit():
+    if filters.offre.isascii() and filters.offre.isdigit():
         qs = qs.filter(offer_id=int(filters.offre))
     if filters.sim:
         if filters.sim.lower() == "esim":
