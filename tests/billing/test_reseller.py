@@ -237,3 +237,24 @@ def test_client_invoice_passes_the_facturx_checks_and_schema(line):
     invoice.refresh_from_db()
     _filename, xml = facturx.get_facturx_xml_from_pdf(bytes(invoice.pdf), check_xsd=True)
     assert invoice.number.encode() in xml
+
+
+def test_billing_run_command_makes_the_drafts_after_the_wholesale_run(line):
+    import io
+
+    import time_machine
+    from django.core.management import call_command
+
+    partner = billing_partner()
+    line("OR-ILL-5G-NB", owner=partner, delivered=LIVE)
+    policy(partner, margin="10")
+    out = io.StringIO()
+    with time_machine.travel(RUN_DEC, tick=False):
+        call_command("billing_run", "--month", "2026-12", stdout=out)
+    assert f"revendeur {partner.pk} : 1 brouillon(s)" in out.getvalue()
+    draft = Invoice.objects.get(issuer_partner=partner)
+    assert draft.state == "draft" and draft.total_ht == Decimal("7.70")
+    policy(partner, margin="20")
+    with time_machine.travel(RUN_DEC, tick=False):
+        call_command("billing_run", "--month", "2026-12", "--revendeur-seulement", stdout=io.StringIO())
+    assert Invoice.objects.get(issuer_partner=partner).total_ht == Decimal("8.40")
