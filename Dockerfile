@@ -11,7 +11,10 @@ RUN pip install --no-cache-dir -e . \
     && DEBUG=0 SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" ALLOWED_HOSTS=build \
        DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://build:6379/0 \
        python manage.py collectstatic --noinput
-RUN useradd --create-home app && chown -R app /app && mkdir -p /data/cdr && chown app /data/cdr
+# /app/media and /app/staticfiles exist, owned by app, so that the named volumes of docker-compose.yml mounted
+# there are writable by it.
+RUN useradd --create-home app && mkdir -p /app/media /app/staticfiles && chown -R app /app \
+    && mkdir -p /data/cdr && chown app /data/cdr
 USER app
 EXPOSE 8000
 CMD ["gunicorn", "alphalink.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

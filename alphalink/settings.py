@@ -91,6 +91,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.health.HealthMiddleware",  # /healthz and /healthz/tls before any host check (docs/deploy.md)
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",  # Content-Security-Policy (CONTENT_SECURITY_POLICY below)
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -147,7 +148,10 @@ if DATABASES["default"].get("ENGINE") != "django.db.backends.postgresql":
 if not DATABASES["default"]["HOST"] and "host" in DATABASES["default"].get("OPTIONS", {}):
     DATABASES["default"]["HOST"] = str(DATABASES["default"]["OPTIONS"].pop("host"))
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services own their transactions (STYLE 23)
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Persistent connections in production (one per web/worker thread, closed after CONN_MAX_AGE seconds), checked
+# before reuse so that a restarted PostgreSQL costs no failed request; DEBUG closes each at the end of a request.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0 if DEBUG else 60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "partners.User"
