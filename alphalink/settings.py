@@ -181,6 +181,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Uploads: Django's defaults kept (a request body of 2.5 MB outside files; a file over 2.5 MB is spooled to a
+# temporary file, not held in memory). A stock CSV import (SIMs, numbers) is refused over IMPORT_MAX_BYTES
+# before being read: 5 MB ≈ 100,000 SIM lines (41–52 bytes a line) — split bigger files.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -6,10 +6,12 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -23,10 +25,9 @@ from inventory.importing import SIM_COLUMNS
 from inventory.models import EsimProfile, PhoneNumber, SimCard
 from partners.selectors import client_get_for_partner_or_404, client_list
 
-from .access import partner_required
+from .access import admin_required, partner_required
 
 PAGE_SIZE = 50
-MAX_SHOWN_ERRORS = 200
 
 
 # --- forms (input shape only) ----------------------------------------------------------------------------
@@ -60,18 +61,41 @@ class SimRangeForm(_PartnerClientForm):
         return data
 
 
+def _check_import_size(file):
+    """Refuse an import file over ``IMPORT_MAX_BYTES`` before reading a byte of it."""
+    if file and file.size > settings.IMPORT_MAX_BYTES:
+        raise forms.ValidationError(
+            _(
+                "Fichier trop volumineux (%(size)s) : un import est limité à %(max)s, soit environ "
+                "100 000 lignes. Découpez le fichier en plusieurs imports."
+            )
+            % {"size": filesizeformat(file.size), "max": filesizeformat(settings.IMPORT_MAX_BYTES)},
+            code="too_large",
+        )
+    return file
+
+
 class SimImportForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("Fichier CSV"))
+
+    def clean_file(self):
+        return _check_import_size(self.cleaned_data.get("file"))
 
 
 class NumberImportForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("Fichier CSV"), required=False)
+
+    def clean_file(self):
+        return _check_import_size(self.cleaned_data.get("file"))
+
     network = forms.ChoiceField(label=gettext_lazy("Réseau"), choices=Network.choices, required=False)
     first = forms.CharField(label=gettext_lazy("Premier numéro"), max_length=20, required=False)
     last = forms.CharField(label=gettext_lazy("Dernier numéro"), max_length=20, required=False)
 
     def clean(self):
         data = super().clean()
+        if "file" in self.errors:  # e.g. over IMPORT_MAX_BYTES: that error says it all
+            return data
         has_range = bool(data.get("first") or data.get("last"))
         if bool(data.get("file")) == has_range:
             raise forms.ValidationError(
@@ -276,12 +300,13 @@ def sims_range(request: HttpRequest) -> HttpResponse:
 
 def _import_page(request, *, form, template: str, run, success: str) -> HttpResponse:
     errors: list = []
+    more_errors = 0
     headline = ""
     if request.method == "POST" and form.is_valid():
         try:
             count = run(form.cleaned_data)
-        except ValidationFailed as exc:
-            headline, errors = exc.message, exc.errors
+        except ValidationFailed as exc:  # the service bounds the list (MAX_IMPORT_ERRORS) and counts the rest
+            headline, errors, more_errors = exc.message, exc.errors, exc.more
         except RuleViolation as exc:
             headline = exc.message
         else:
@@ -293,37 +318,38 @@ def _import_page(request, *, form, template: str, run, success: str) -> HttpResp
         {
             "form": form,
             "headline": headline,
-            "errors": errors[:MAX_SHOWN_ERRORS],
-            "more_errors": max(0, len(errors) - MAX_SHOWN_ERRORS),
+            "errors": errors,
+            "more_errors": more_errors,
             "columns": ";".join(SIM_COLUMNS),
         },
         status=400 if (headline or form.errors) else 200,
     )
 
 
-@partner_required
+@admin_required
 def sims_import(request: HttpRequest) -> HttpResponse:
-    """Upload a SIM stock CSV (iccid;pin;puk;network): all or nothing, every bad line reported."""
+    """Upload a SIM stock CSV (iccid;pin;puk;network): all or nothing, bad lines reported. Partner admins
+    only; the file is capped at ``IMPORT_MAX_BYTES`` and parsed as a stream."""
     partner = request.staff_partner
     form = SimImportForm(request.POST or None, request.FILES or None)
     return _import_page(
         request,
         form=form,
         template="backoffice/inventory/sims_import.html",
-        run=lambda data: services.sim_import_csv(partner=partner, data=data["file"].read()),
+        run=lambda data: services.sim_import_csv(partner=partner, data=data["file"]),
         success=_("%(n)d carte(s) SIM importée(s) dans votre stock."),
     )
 
 
-@partner_required
+@admin_required
 def numbers_import(request: HttpRequest) -> HttpResponse:
-    """Add numbers to the partner's pool from a CSV (msisdn;network[;kind]) or a range."""
+    """Add numbers to the partner's pool from a CSV (msisdn;network[;kind]) or a range. Partner admins only."""
     partner = request.staff_partner
     form = NumberImportForm(request.POST or None, request.FILES or None)
 
     def run(data):
         if data.get("file"):
-            return services.number_import_csv(partner=partner, data=data["file"].read())
+            return services.number_import_csv(partner=partner, data=data["file"])
         return services.number_import_range(
             partner=partner, network=data["network"], first=data["first"], last=data["last"]
         )

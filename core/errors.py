@@ -25,14 +25,19 @@ class RuleViolation(DomainError):
 
 
 class ValidationFailed(DomainError):
-    """Several errors at once (e.g. every bad row of an import); ``errors`` holds them."""
+    """Several errors at once (e.g. every bad row of an import); ``errors`` holds them, or the first of them
+    when ``more`` (the count of the others, not kept) is not 0."""
 
-    def __init__(self, errors: list[DomainError], message: str = ""):
+    def __init__(self, errors: list[DomainError], message: str = "", *, more: int = 0):
         super().__init__(message or (errors[0].message if errors else ""))
         self.errors = errors
+        self.more = more
 
     def as_dict(self) -> dict:
-        return {"message": str(self.message), "errors": [e.as_dict() for e in self.errors]}
+        body = {"message": str(self.message), "errors": [e.as_dict() for e in self.errors]}
+        if self.more:
+            body["more_errors"] = self.more
+        return body
 
 
 def constraint_name(exc: Exception) -> str:

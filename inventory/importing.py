@@ -26,10 +26,14 @@ Line numbers are the physical line numbers of the file (the header is line 1).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from django.utils.translation import gettext as _
 
@@ -73,22 +77,71 @@ class NumberRow:
     kind: str
 
 
-def decode(data: bytes | str) -> str:
-    if isinstance(data, str):
-        return data
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+_SNIFF_CHUNK = 64 * 1024
 
 
-def read_table(text: str, required: tuple[str, ...]) -> tuple[Iterator[tuple[int, dict]], list[RowError]]:
-    """(line number, row dict) for each non-blank line after the header, or the header's error."""
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
+class Source:
+    """An import file read as a text stream, as many times as needed, without loading it whole.
+
+    ``data`` is ``bytes``, ``str`` or a seekable binary file (an ``UploadedFile``, an ``open(…, "rb")``).
+    The encoding is decided once, by a first pass over the bytes in 64 KB chunks: UTF-8 (a BOM is dropped) if
+    the whole file decodes as UTF-8, otherwise Latin-1 — the same rule as decoding the whole content at once.
+    That pass also counts the lines (``lines``, for the progress reports)."""
+
+    def __init__(self, data: bytes | str | BinaryIO):
+        self._data = data
+        self.lines = 0
+        if isinstance(data, str):
+            self.encoding = None
+            self.lines = data.count("\n") + 1
+            return
+        self._binary = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+        self._binary.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        self.encoding = "utf-8-sig"
+        try:
+            while chunk := self._binary.read(_SNIFF_CHUNK):
+                self.lines += chunk.count(b"\n")
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            self.encoding = "latin-1"
+            while chunk := self._binary.read(_SNIFF_CHUNK):
+                self.lines += chunk.count(b"\n")
+        self.lines += 1
+
+    @contextmanager
+    def open(self) -> Iterator[Iterable[str]]:
+        """The file's text lines from the start (line endings kept, as ``csv`` wants them)."""
+        if self.encoding is None:
+            yield io.StringIO(self._data, newline="")
+            return
+        self._binary.seek(0)
+        stream = io.TextIOWrapper(self._binary, encoding=self.encoding, newline="")
+        try:
+            yield stream
+        finally:
+            stream.detach()  # leave the caller's file open
+
+
+def read_table(
+    lines: str | Iterable[str], required: tuple[str, ...]
+) -> tuple[Iterator[tuple[int, dict]], list[RowError]]:
+    """(line number, row dict) for each non-blank line after the header, or the header's error.
+
+    ``lines`` is the whole text or, to read a file row by row, an iterable of its lines (``Source.open()``)."""
+    lines = iter(io.StringIO(lines, newline="") if isinstance(lines, str) else lines)
+    skipped = []
+    first_line = ""
+    for line in lines:
+        skipped.append(line)
+        if line.strip():
+            first_line = line
+            break
     if not first_line:
         return iter(()), [RowError(1, _("le fichier est vide."))]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") and ";" in first_line else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(itertools.chain(skipped, lines), delimiter=delimiter)
     header: list[str] | None = None
     header_line = 0
     for cells in reader:
@@ -108,13 +161,24 @@ def read_table(text: str, required: tuple[str, ...]) -> tuple[Iterator[tuple[int
         ]
 
     def rows() -> Iterator[tuple[int, dict]]:
-        for cells in reader:
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error:  # e.g. a field over csv's size limit: one bad line, not a crash
+                yield reader.line_num, None
+                continue
             if not any(c.strip() for c in cells):
                 continue
             padded = cells + [""] * (len(header) - len(cells))
             yield reader.line_num, {name: padded[i].strip() for i, name in enumerate(header) if name}
 
     return rows(), []
+
+
+def unreadable_line(line: int) -> RowError:
+    return RowError(line, _("ligne illisible (champ trop long ou guillemets non fermés)."))
 
 
 def parse_sim_row(line: int, row: dict) -> tuple[SimRow | None, list[RowError]]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -35,6 +36,7 @@ from .models import EsimProfile, PhoneNumber, RetiredIdentifier, SimCard
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 IMPORT_BATCH = 2000
+IMPORT_CHECK_BATCH = 5000  # good rows checked against the database at once
 NUMBER_RANGE_MAX = 10_000
 
 
@@ -669,71 +671,164 @@ def _chunks(items: list, size: int):
         yield items[start : start + size]
 
 
-def _parse_import_rows(rows_iter, errors: list, *, parse, field: str, duplicate, progress) -> list:
-    """Parse every line of a stock file with ``parse(line, raw) -> (row, errors)``; a value of ``field`` seen
-    twice in the file is an error on its second line (``duplicate(value, first_line)`` gives the message).
-    Appends the errors to ``errors`` and returns the good rows, in file order."""
-    raw_rows = list(rows_iter)
-    rows = []
+MAX_IMPORT_ERRORS = 50  # reported errors of an import file; the others are only counted
+
+
+class _ErrorLog:
+    """The errors of an import file, kept up to ``MAX_IMPORT_ERRORS`` (fed in line order); the rest counted."""
+
+    def __init__(self):
+        self.shown: list[importing.RowError] = []
+        self.total = 0
+        self.lines = 0
+        self._last_line = None
+
+    def add(self, errors: list[importing.RowError]) -> None:
+        for error in sorted(errors, key=lambda e: e.line):
+            self.total += 1
+            if error.line != self._last_line:
+                self.lines += 1
+                self._last_line = error.line
+            if len(self.shown) < MAX_IMPORT_ERRORS:
+                self.shown.append(error)
+
+    def raise_if_any(self, headline: str) -> None:
+        if self.total:
+            raise ValidationFailed(
+                self.shown, headline % {"n": self.lines}, more=self.total - len(self.shown)
+            )
+
+
+def _import_file(
+    *,
+    data,
+    columns: tuple[str, ...],
+    parse,
+    field: str,
+    duplicate,
+    known_errors,
+    empty: str,
+    headline: str,
+    build,
+    model,
+    progress: Progress | None,
+) -> int:
+    """Import a stock file row by row with bounded memory, all or nothing.
+
+    First pass: parse each line (``parse(line, raw) -> (row, errors)``), refuse a value of ``field`` seen twice
+    in the file (``duplicate(value, first_line)`` names it) and, every ``IMPORT_CHECK_BATCH`` good rows, the
+    values already known in the database (``known_errors(rows)``). Only the values seen and the first
+    ``MAX_IMPORT_ERRORS`` errors are kept. Any error → ``ValidationFailed``, nothing written. Second pass, in
+    one transaction: read the file again and insert it by batches (``build(rows)`` gives the model objects)."""
+    source = importing.Source(data)
+    log = _ErrorLog()
     first_line: dict[str, int] = {}
-    for index, (line, raw) in enumerate(raw_rows, start=1):
-        if index % IMPORT_BATCH == 0 or index == len(raw_rows):
-            _report(progress, "check", index, len(raw_rows))
-        row, row_errors = parse(line, raw)
-        errors += row_errors
-        if row is None:
-            continue
-        value = getattr(row, field)
-        if value in first_line:
-            errors.append(importing.RowError(line, duplicate(value, first_line[value]), field=field))
-            continue
-        first_line[value] = line
-        rows.append(row)
-    return rows
+    good = 0
+    with source.open() as lines:
+        rows_iter, header_errors = importing.read_table(lines, columns)
+        log.add(header_errors)
+        pending: list = []
+        pending_errors: list = []
+
+        def check_pending() -> None:
+            pending_errors.extend(known_errors(pending))
+            log.add(pending_errors)
+            pending.clear()
+            pending_errors.clear()
+
+        for line, raw in rows_iter:
+            if line % IMPORT_BATCH == 0:
+                _report(progress, "check", min(line, source.lines), source.lines)
+            if raw is None:
+                pending_errors.append(importing.unreadable_line(line))
+                continue
+            row, row_errors = parse(line, raw)
+            pending_errors.extend(row_errors)
+            if row is None:
+                continue
+            value = getattr(row, field)
+            if value in first_line:
+                pending_errors.append(
+                    importing.RowError(line, duplicate(value, first_line[value]), field=field)
+                )
+                continue
+            first_line[value] = line
+            pending.append(row)
+            good += 1
+            if len(pending) >= IMPORT_CHECK_BATCH:
+                check_pending()
+        check_pending()
+        _report(progress, "check", source.lines, source.lines)
+    if not good and not log.total:
+        log.add([importing.RowError(2, empty, field=field)])
+    log.raise_if_any(headline)
+    del first_line
+    try:
+        with transaction.atomic(), source.open() as lines:
+            rows_iter, _errors = importing.read_table(lines, columns)
+            done = 0
+            batch: list = []
+            for line, raw in rows_iter:
+                row, _errors = parse(line, raw)
+                batch.append(row)
+                if len(batch) >= IMPORT_BATCH:
+                    model.objects.bulk_create(build(batch))
+                    done += len(batch)
+                    batch.clear()
+                    _report(progress, "write", done, good)
+            if batch:
+                model.objects.bulk_create(build(batch))
+                done += len(batch)
+                _report(progress, "write", done, good)
+    except IntegrityError:
+        raise RuleViolation(
+            _(
+                "Un identifiant du fichier vient d'être enregistré par ailleurs : rien n'a été importé, relancez l'import."
+            )
+        ) from None
+    return done
 
 
-def sim_import_csv(*, partner: Partner, data: bytes | str, progress: Progress | None = None) -> int:
+def _sim_known_errors(rows: list[importing.SimRow]) -> list[importing.RowError]:
+    errors = []
+    known = dict(SimCard.objects.filter(iccid__in=[r.iccid for r in rows]).values_list("iccid", "state"))
+    for row in rows:
+        if row.iccid not in known:
+            continue
+        if known[row.iccid] == SimCard.State.RETIRED:
+            reason = _("l'ICCID %(iccid)s est celui d'une SIM résiliée : jamais réutilisée.")
+            errors.append(
+                importing.RowError(row.line, reason % {"iccid": row.iccid}, field="iccid", rule="R-CON-6")
+            )
+        else:
+            reason = _("l'ICCID %(iccid)s est déjà enregistré.")
+            errors.append(importing.RowError(row.line, reason % {"iccid": row.iccid}, field="iccid"))
+    return errors
+
+
+def sim_import_csv(
+    *, partner: Partner, data: bytes | str | BinaryIO, progress: Progress | None = None
+) -> int:
     """Import a SIM stock file (format in ``inventory.importing``) into the partner's stock (``in_stock``).
 
-    All or nothing: every bad line is reported with its line number and French reason (``ValidationFailed``
-    whose ``errors`` are ``RowError``), and nothing is imported if any line is bad — bad format, Luhn key,
-    duplicate in the file, ICCID already known, or ICCID of a retired SIM (R-CON-6). Returns the count
-    imported. ``progress(phase, done, total)`` is called while checking (``check``) and writing (``write``)."""
-    text = importing.decode(data)
-    rows_iter, errors = importing.read_table(text, importing.SIM_COLUMNS)
-    rows = _parse_import_rows(
-        rows_iter,
-        errors,
+    All or nothing: bad lines are reported with their line number and French reason (``ValidationFailed``
+    whose ``errors`` are the first ``MAX_IMPORT_ERRORS`` ``RowError``, ``more`` counting the others), and
+    nothing is imported if any line is bad — bad format, Luhn key, duplicate in the file, ICCID already known,
+    or ICCID of a retired SIM (R-CON-6). ``data`` may be a binary file: it is read as a stream, never whole.
+    Returns the count imported. ``progress(phase, done, total)`` is called while checking (``check``) and
+    writing (``write``)."""
+    return _import_file(
+        data=data,
+        columns=importing.SIM_COLUMNS,
         parse=importing.parse_sim_row,
         field="iccid",
         duplicate=lambda value, first: (
             _("ICCID %(iccid)s en double (déjà à la ligne %(first)d).") % {"iccid": value, "first": first}
         ),
-        progress=progress,
-    )
-    if not rows and not errors:
-        errors.append(importing.RowError(2, _("le fichier ne contient aucune carte SIM."), field="iccid"))
-    for chunk in _chunks(rows, 5000):
-        known = dict(SimCard.objects.filter(iccid__in=[r.iccid for r in chunk]).values_list("iccid", "state"))
-        for row in chunk:
-            if row.iccid not in known:
-                continue
-            if known[row.iccid] == SimCard.State.RETIRED:
-                reason = _("l'ICCID %(iccid)s est celui d'une SIM résiliée : jamais réutilisée.")
-                errors.append(
-                    importing.RowError(row.line, reason % {"iccid": row.iccid}, field="iccid", rule="R-CON-6")
-                )
-            else:
-                reason = _("l'ICCID %(iccid)s est déjà enregistré.")
-                errors.append(importing.RowError(row.line, reason % {"iccid": row.iccid}, field="iccid"))
-    if errors:
-        errors.sort(key=lambda e: e.line)
-        raise ValidationFailed(
-            errors,
-            _("%(n)d ligne(s) en erreur : aucune carte SIM importée.") % {"n": len({e.line for e in errors})},
-        )
-    return _bulk_insert(
-        [
+        known_errors=_sim_known_errors,
+        empty=_("le fichier ne contient aucune carte SIM."),
+        headline=_("%(n)d ligne(s) en erreur : aucune carte SIM importée."),
+        build=lambda rows: [
             SimCard(
                 partner=partner,
                 iccid=r.iccid,
@@ -744,8 +839,8 @@ def sim_import_csv(*, partner: Partner, data: bytes | str, progress: Progress | 
             )
             for r in rows
         ],
-        SimCard,
-        progress,
+        model=SimCard,
+        progress=progress,
     )
 
 
@@ -802,31 +897,26 @@ def _number_objects(partner: Partner, rows: list[importing.NumberRow]) -> list[P
     ]
 
 
-def number_import_csv(*, partner: Partner, data: bytes | str, progress: Progress | None = None) -> int:
-    """Add numbers to the partner's pool from a file (format in ``inventory.importing``), all or nothing, with
-    the same line-numbered French report as ``sim_import_csv``."""
-    text = importing.decode(data)
-    rows_iter, errors = importing.read_table(text, importing.NUMBER_COLUMNS)
-    rows = _parse_import_rows(
-        rows_iter,
-        errors,
+def number_import_csv(
+    *, partner: Partner, data: bytes | str | BinaryIO, progress: Progress | None = None
+) -> int:
+    """Add numbers to the partner's pool from a file (format in ``inventory.importing``), all or nothing, read
+    as a stream, with the same bounded line-numbered French report as ``sim_import_csv``."""
+    return _import_file(
+        data=data,
+        columns=importing.NUMBER_COLUMNS,
         parse=importing.parse_number_row,
         field="msisdn",
         duplicate=lambda value, first: (
             _("numéro %(msisdn)s en double (déjà à la ligne %(first)d).") % {"msisdn": value, "first": first}
         ),
+        known_errors=_number_duplicate_errors,
+        empty=_("le fichier ne contient aucun numéro."),
+        headline=_("%(n)d ligne(s) en erreur : aucun numéro importé."),
+        build=lambda rows: _number_objects(partner, rows),
+        model=PhoneNumber,
         progress=progress,
     )
-    if not rows and not errors:
-        errors.append(importing.RowError(2, _("le fichier ne contient aucun numéro."), field="msisdn"))
-    errors += _number_duplicate_errors(rows)
-    if errors:
-        errors.sort(key=lambda e: e.line)
-        raise ValidationFailed(
-            errors,
-            _("%(n)d ligne(s) en erreur : aucun numéro importé.") % {"n": len({e.line for e in errors})},
-        )
-    return _bulk_insert(_number_objects(partner, rows), PhoneNumber, progress)
 
 
 def number_import_range(*, partner: Partner, network: str, first: str, last: str) -> int:
