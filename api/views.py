@@ -37,7 +37,7 @@ class ObtainTokenView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    parser_classes = [JSONParser, parsers.FormParser]  # a login: JSON or a plain form (curl -d)
+    parser_classes = [JSONParser, parsers.FormParser, parsers.MultiPartParser]  # a login: JSON or a form
 
     @extend_schema(
         tags=["auth"],

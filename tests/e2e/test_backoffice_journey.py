@@ -24,7 +24,7 @@ def test_R_BO_1_create_client_fix_siret_and_find_it(logged_in_page, e2e_staff):
     good_siret = make_siret(2026)
 
     # Home → client list → new client form
-    page.get_by_role("navigation").get_by_role("link", name="Clients").click()
+    page.get_by_role("navigation").get_by_role("link", name="Clients", exact=True).click()
     expect(page.get_by_role("heading", name="Clients")).to_be_visible()
     page.get_by_role("link", name="Nouveau client").click()
     expect(page.get_by_role("heading", name="Nouveau client")).to_be_visible()

@@ -70,7 +70,7 @@ def test_R_ORD_1_2_3_order_orange_lines_with_an_esim_in_the_browser(logged_in_pa
     client = orange_client
 
     # Client list → client page → "Commander des lignes" (R-ORD-1: the order starts from the client).
-    page.get_by_role("navigation").get_by_role("link", name="Clients").click()
+    page.get_by_role("navigation").get_by_role("link", name="Clients", exact=True).click()
     page.locator("#client-results").get_by_role("link", name="Boulangerie Dupain").click()
     expect(page.get_by_role("heading", name="Boulangerie Dupain")).to_be_visible()
     page.get_by_role("link", name="Commander des lignes").click()
